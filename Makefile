@@ -1,0 +1,60 @@
+# Haven: `make run` serves the demo, `make test` runs the whole suite. Both build .venv themselves.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HAVEN := $(BIN)/haven
+CHROMIUM := /usr/bin/chromium
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: run test promises lint fmt migrations-check messages bench chromium clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(VENV)/.installed $@
+
+run: $(VENV)/.installed
+	$(HAVEN) migrate --no-input
+	$(HAVEN) demo
+	$(HAVEN) runserver 127.0.0.1:8000
+
+# Browser tests need Debian's chromium; install it when missing (root on CI and here).
+chromium:
+	@test -x $(CHROMIUM) || { echo "installing chromium"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core) >/dev/null \
+	  || echo "chromium could not be installed: browser tests will fail"; }
+
+test: $(VENV)/.installed-test chromium
+	$(BIN)/pytest -n 2
+
+promises: $(VENV)/.installed-test chromium
+	-$(BIN)/pytest -n 2 --promise-results=build/promise-results.json
+	$(BIN)/python -m haven.promise_report build/promise-results.json
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: $(VENV)/.installed-test
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+migrations-check: $(VENV)/.installed
+	$(HAVEN) makemigrations --check --dry-run
+
+# Compile every app's .po into the .mo committed beside it.
+messages: $(VENV)/.installed
+	cd haven && ../$(HAVEN) compilemessages --ignore '.venv'
+
+bench: $(VENV)/.installed-test
+	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) build

@@ -1,0 +1,139 @@
+"""Accounts of everyone who signs in to Haven, their sessions, and blocks on online access."""
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    class Kind(models.TextChoices):
+        MEMBER = "member", _("Plan member")
+        CONSUMER = "consumer", _("Consumer finding care")
+        CAREGIVER = "caregiver", _("Caregiver or guardian")
+        PRODUCER = "producer", _("Producer or agency")
+        PROVIDER = "provider", _("Provider")
+        EMPLOYER = "employer", _("Employer contact")
+        STAFF = "staff", _("Staff")
+
+    class StaffRole(models.TextChoices):
+        CARE_TEAM = "care_team", _("Care team")
+        CUSTOMER_SERVICE = "customer_service", _("Customer service")
+        CLAIMS = "claims", _("Claims")
+        PRODUCER_SUPPORT = "producer_support", _("Producer support")
+        COMPLIANCE = "compliance", _("Compliance")
+        PRIVACY_OFFICER = "privacy_officer", _("Privacy officer")
+        ADMINISTRATOR = "administrator", _("Administrator")
+
+    kind = models.CharField(_("kind of account"), max_length=16, choices=Kind.choices)
+    staff_role = models.CharField(
+        _("staff role"), max_length=24, choices=StaffRole.choices, blank=True
+    )
+    member = models.OneToOneField(
+        "plans.Member",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="user",
+        verbose_name=_("roster member"),
+    )
+    preferred_name = models.CharField(_("preferred name"), max_length=100, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, blank=True)
+    password_changed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = UserManager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind="staff") | models.Q(staff_role=""),
+                name="user_staff_role_only_for_staff",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind="staff") | ~models.Q(staff_role=""),
+                name="user_staff_has_role",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind="member", member__isnull=False)
+                | (~models.Q(kind="member") & models.Q(member__isnull=True)),
+                name="user_member_account_has_roster_entry",
+            ),
+        ]
+
+    @property
+    def display_name(self) -> str:
+        return self.preferred_name or self.first_name or self.username
+
+    @property
+    def is_staff_member(self) -> bool:
+        return self.kind == self.Kind.STAFF
+
+    def has_staff_role(self, *roles: str) -> bool:
+        return self.kind == self.Kind.STAFF and self.staff_role in roles
+
+
+class ConsumerProfile(models.Model):
+    """What a consumer who is not a plan member gives to find and book care (ACC-3)."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="consumer_profile")
+    address_line = models.CharField(_("address"), max_length=200)
+    city = models.CharField(_("city"), max_length=100)
+    region = models.CharField(_("state or region"), max_length=100, blank=True)
+    postal_code = models.CharField(_("ZIP or postal code"), max_length=16)
+    insurance_carrier = models.CharField(_("insurance carrier"), max_length=200)
+    insurance_plan = models.CharField(_("insurance plan"), max_length=200)
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.insurance_carrier}"
+
+
+class UserSession(models.Model):
+    """A signed-in session, so a user can see and end each of theirs (ACC-6)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="signed_in_sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    signed_in_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-last_seen_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user} since {self.signed_in_at:%Y-%m-%d %H:%M}"
+
+
+class AccessBlock(models.Model):
+    """A member's request, taken by support, to block online access to their accounts (ACC-7)."""
+
+    member = models.ForeignKey(
+        "plans.Member", on_delete=models.PROTECT, related_name="access_blocks"
+    )
+    include_family = models.BooleanField(_("also block the family's accounts"), default=True)
+    reason = models.TextField(_("reason given by the member"))
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    lift_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(lifted_at__isnull=True) | models.Q(lifted_by__isnull=False),
+                name="access_block_lifted_by_someone",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"block on {self.member}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.lifted_at is None

@@ -1,0 +1,88 @@
+// Haven's only script: warns before an idle sign-out and offers to stay (ACC-5).
+// No inline scripts anywhere (CSP); pages work without JavaScript, the server enforces the limit.
+(function () {
+  "use strict";
+
+  function csrfToken() {
+    var input = document.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+
+  function formatSeconds(total) {
+    var seconds = Math.max(0, Math.floor(total));
+    var minutes = Math.floor(seconds / 60);
+    var rest = seconds % 60;
+    return minutes + ":" + (rest < 10 ? "0" : "") + rest;
+  }
+
+  function startSessionWatch() {
+    var body = document.body;
+    var statusUrl = body.dataset.sessionStatusUrl;
+    if (!statusUrl) { return; }
+    var idle = parseInt(body.dataset.sessionIdle, 10);
+    var warning = parseInt(body.dataset.sessionWarning, 10);
+    var keepaliveUrl = body.dataset.sessionKeepaliveUrl;
+    var loginUrl = body.dataset.loginUrl;
+    var dialog = document.getElementById("session-warning");
+    var countdown = dialog ? dialog.querySelector("[data-session-countdown]") : null;
+    var checkTimer = null;
+    var tickTimer = null;
+    var deadline = 0;
+
+    function signedOut(url) { window.location.assign(url || loginUrl); }
+
+    function closeWarning() {
+      if (tickTimer) { clearInterval(tickTimer); tickTimer = null; }
+      if (dialog && dialog.open) { dialog.close(); }
+    }
+
+    function tick() {
+      var left = (deadline - Date.now()) / 1000;
+      if (countdown) { countdown.textContent = formatSeconds(left); }
+      if (left <= 0) { closeWarning(); signedOut(); }
+    }
+
+    function openWarning(secondsLeft) {
+      deadline = Date.now() + secondsLeft * 1000;
+      tick();
+      if (dialog && !dialog.open) { dialog.showModal(); }
+      if (!tickTimer) { tickTimer = setInterval(tick, 1000); }
+    }
+
+    function schedule(secondsLeft) {
+      if (checkTimer) { clearTimeout(checkTimer); }
+      var wait = Math.max(1, secondsLeft - warning);
+      checkTimer = setTimeout(check, wait * 1000);
+    }
+
+    function handle(response) {
+      return response.json().then(function (data) {
+        if (!data.signed_in) { signedOut(data.login_url); return; }
+        if (data.seconds_left <= warning) { openWarning(data.seconds_left); }
+        else { closeWarning(); }
+        schedule(data.seconds_left);
+      });
+    }
+
+    function check() {
+      fetch(statusUrl, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+        .then(handle)
+        .catch(function () { schedule(warning + 5); });
+    }
+
+    function stay() {
+      fetch(keepaliveUrl, {
+        method: "POST",
+        headers: { "Accept": "application/json", "X-CSRFToken": csrfToken() },
+        credentials: "same-origin"
+      }).then(handle).catch(function () { signedOut(); });
+    }
+
+    var stayButton = dialog ? dialog.querySelector("[data-session-stay]") : null;
+    if (stayButton) { stayButton.addEventListener("click", stay); }
+    if (dialog) { dialog.addEventListener("cancel", function (event) { event.preventDefault(); stay(); }); }
+    schedule(idle);
+  }
+
+  document.addEventListener("DOMContentLoaded", startSessionWatch);
+})();

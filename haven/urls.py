@@ -1,0 +1,9 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("haven.front.urls")),
+    path("accounts/", include("haven.accounts.urls")),
+    path("producers/", include("haven.producers.urls")),
+    path("caregivers/", include("haven.caregivers.urls")),
+    path("audit/", include("haven.audit.urls")),
+]
