@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "haven.producers",
     "haven.caregivers",
     "haven.audit",
+    "haven.records",
+    "haven.support",
 ]
 
 MIDDLEWARE = [

@@ -6,4 +6,6 @@ urlpatterns = [
     path("producers/", include("haven.producers.urls")),
     path("caregivers/", include("haven.caregivers.urls")),
     path("audit/", include("haven.audit.urls")),
+    path("records/", include("haven.records.urls")),
+    path("support/", include("haven.support.urls")),
 ]
