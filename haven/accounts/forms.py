@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from haven.accounts import signin
 from haven.accounts.models import User
-from haven.accounts.services import online_access_blocked
+from haven.support.services import online_access_blocked
 
 
 class SignInForm(forms.Form):

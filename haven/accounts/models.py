@@ -1,4 +1,4 @@
-"""Accounts of everyone who signs in to Haven, their sessions, and blocks on online access."""
+"""Accounts of everyone who signs in to Haven, and their sessions."""
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -104,36 +104,3 @@ class UserSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} since {self.signed_in_at:%Y-%m-%d %H:%M}"
-
-
-class AccessBlock(models.Model):
-    """A member's request, taken by support, to block online access to their accounts (ACC-7)."""
-
-    member = models.ForeignKey(
-        "plans.Member", on_delete=models.PROTECT, related_name="access_blocks"
-    )
-    include_family = models.BooleanField(_("also block the family's accounts"), default=True)
-    reason = models.TextField(_("reason given by the member"))
-    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
-    lifted_at = models.DateTimeField(null=True, blank=True)
-    lifted_by = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    lift_note = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(lifted_at__isnull=True) | models.Q(lifted_by__isnull=False),
-                name="access_block_lifted_by_someone",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"block on {self.member}"
-
-    @property
-    def is_active(self) -> bool:
-        return self.lifted_at is None

@@ -73,8 +73,12 @@ class AccessMatrixTests(HavenTestCase):
             for role in sorted(access.EVERYONE):
                 # A fresh client each time: a rule (signing out, say) must not change the next one.
                 client = self.client_for(role)
-                response = client.generic(rule.method, url, data=None) if not data else (
-                    client.post(url, data) if rule.method == "POST" else client.get(url, data)
+                response = (
+                    client.generic(rule.method, url, data=None)
+                    if not data
+                    else (
+                        client.post(url, data) if rule.method == "POST" else client.get(url, data)
+                    )
                 )
                 status = response.status_code
                 if role in rule.allow:
@@ -85,7 +89,8 @@ class AccessMatrixTests(HavenTestCase):
                     )
                 else:
                     good = status in (403, 404, 405) or (
-                        status == 302 and response["Location"].startswith(reverse("accounts:two_factor"))
+                        status == 302
+                        and response["Location"].startswith(reverse("accounts:two_factor"))
                         and role.startswith("staff:")
                     )
                 if not good:
