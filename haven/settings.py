@@ -39,6 +39,14 @@ else:
     SECRET_KEY = env_str("SECRET_KEY") or "local-only-insecure-key-" + "x" * 40
     ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver", "[::1]"])
 
+# Keyed hashes that find a value without storing it (a producer's tax ID, an e-mail on a
+# suppression list). Changing it orphans existing hashes, so it is separate from SECRET_KEY.
+LOOKUP_HASH_KEY = (
+    env_required("HAVEN_LOOKUP_KEY", why="it keys the hashes of tax IDs and suppressed addresses")
+    if PRODUCTION
+    else env_str("HAVEN_LOOKUP_KEY") or "local-only-lookup-key"
+)
+
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 SITE_NAME = env_str("SITE_NAME", "Haven")
 ORGANISATION_NAME = env_str("ORGANISATION_NAME", "Haven Health Plan")
