@@ -6,7 +6,7 @@ HAVEN := $(BIN)/haven
 CHROMIUM := /usr/bin/chromium
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test promises lint fmt migrations-check messages bench chromium clean
+.PHONY: run test promises lint fmt migrations-check messages bench system-packages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,16 +25,19 @@ run: $(VENV)/.installed
 	$(HAVEN) demo
 	$(HAVEN) runserver 127.0.0.1:8000
 
-# Browser tests need Debian's chromium; install it when missing (root on CI and here).
-chromium:
-	@test -x $(CHROMIUM) || { echo "installing chromium"; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core) >/dev/null \
-	  || echo "chromium could not be installed: browser tests will fail"; }
+# Tests drive Debian's chromium and a real clamd; install them when missing (root on CI and here).
+SYSTEM_PACKAGES := chromium fonts-dejavu-core clamav clamav-daemon
+system-packages:
+	@if ! test -x $(CHROMIUM) || ! command -v clamd >/dev/null || ! command -v sigtool >/dev/null; then \
+	  echo "installing $(SYSTEM_PACKAGES)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES)) >/dev/null \
+	  || echo "system packages could not be installed: browser and virus-scanner tests will fail"; \
+	fi
 
-test: $(VENV)/.installed-test chromium
+test: $(VENV)/.installed-test system-packages
 	$(BIN)/pytest -n 2
 
-promises: $(VENV)/.installed-test chromium
+promises: $(VENV)/.installed-test system-packages
 	-$(BIN)/pytest -n 2 --promise-results=build/promise-results.json
 	$(BIN)/python -m haven.promise_report build/promise-results.json
 
