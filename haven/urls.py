@@ -8,4 +8,5 @@ urlpatterns = [
     path("audit/", include("haven.audit.urls")),
     path("records/", include("haven.records.urls")),
     path("support/", include("haven.support.urls")),
+    path("plans/", include("haven.plans.urls")),
 ]
