@@ -1,7 +1,8 @@
 """Haven's one settings module: everything that varies comes from the environment.
 
 HAVEN_ENV is "local" (the default: `make run`), "test" (set by the test plugin) or "production",
-where the values that must not have defaults (SECRET_KEY, ALLOWED_HOSTS, HAVEN_KEK...) are required.
+where the values that must not have defaults (SECRET_KEY, ALLOWED_HOSTS, HAVEN_LOOKUP_KEY,
+DATABASE_URL) are required and Haven refuses to start without them. docs/deploy.md lists them all.
 """
 
 from datetime import timedelta
@@ -12,6 +13,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from haven.front.middleware import static_file_headers
 from haven.lib.env import env_bool, env_int, env_list, env_required, env_str
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -47,7 +49,10 @@ LOOKUP_HASH_KEY = (
     else env_str("HAVEN_LOOKUP_KEY") or "local-only-lookup-key"
 )
 
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+# The address in links Haven sends (e-mail); in production the first host name over HTTPS.
+SITE_URL = env_str("SITE_URL") or (
+    f"https://{ALLOWED_HOSTS[0].lstrip('.')}" if PRODUCTION else "http://127.0.0.1:8000"
+)
 SITE_NAME = env_str("SITE_NAME", "Haven")
 ORGANISATION_NAME = env_str("ORGANISATION_NAME", "Haven Health Plan")
 
@@ -114,8 +119,13 @@ TEMPLATES = [
     }
 ]
 
-# Databases: SQLite embedded by default, PostgreSQL through DATABASE_URL.
-DATABASE_URL = env_str("DATABASE_URL") or f"sqlite:///{PROJECT_DIR / 'var' / 'haven.sqlite3'}"
+# Databases: SQLite embedded by default, PostgreSQL through DATABASE_URL. Production names its
+# database: a forgotten setting must not quietly put members' data in a file inside the checkout.
+DATABASE_URL = (
+    env_required("DATABASE_URL", why="it names the database (postgres://user@host/haven)")
+    if PRODUCTION
+    else env_str("DATABASE_URL") or f"sqlite:///{PROJECT_DIR / 'var' / 'haven.sqlite3'}"
+)
 DATABASES = {
     "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))
 }
@@ -188,6 +198,8 @@ OTP_TOTP_ISSUER = SITE_NAME
 
 # Security headers (SEC-1).
 HTTPS = env_bool("HAVEN_HTTPS", PRODUCTION)
+if PRODUCTION and not HTTPS:
+    raise ImproperlyConfigured("HAVEN_HTTPS cannot be off in production: every page is HTTPS-only")
 SECURE_SSL_REDIRECT = HTTPS
 SECURE_HSTS_SECONDS = 63072000 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
@@ -241,6 +253,10 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
+# Static files are only ever loaded by Haven's own pages: no cross-origin use, and a file opened
+# on its own (an SVG, say) runs nothing.
+WHITENOISE_ALLOW_ALL_ORIGINS = False
+WHITENOISE_ADD_HEADERS_FUNCTION = static_file_headers
 
 # Cache and rate limits: Redis when configured, so several app servers share them.
 REDIS_URL = env_str("REDIS_URL")

@@ -1,27 +1,69 @@
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.views.decorators.cache import cache_control
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
+from django.templatetags.static import static
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from haven.accounts.decorators import staff_required
+
+# Apps that put cards on the staff workspace, in the order staff see them; each app's
+# `<app>/staff_cards.html` shows only the cards the signed-in role may use.
+STAFF_CARD_APPS = ("support", "producers", "records", "audit")
 
 
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "front/home.html")
 
 
-@cache_control(public=True, max_age=86400)
-def manifest(request: HttpRequest) -> HttpResponse:
-    return render(request, "front/manifest.webmanifest", content_type="application/manifest+json")
+def manifest(request: HttpRequest) -> JsonResponse:
+    """The web-app manifest that lets Haven install on a phone's home screen."""
+    icons = [
+        {"src": static("haven/icons/icon-192.png"), "sizes": "192x192", "type": "image/png"},
+        {"src": static("haven/icons/icon-512.png"), "sizes": "512x512", "type": "image/png"},
+        {
+            "src": static("haven/icons/icon-maskable-512.png"),
+            "sizes": "512x512",
+            "type": "image/png",
+            "purpose": "maskable",
+        },
+    ]
+    data = {
+        "id": "/",
+        "name": settings.SITE_NAME,
+        "short_name": settings.SITE_NAME,
+        "description": _("Your health plan, care team and privacy in one place."),
+        "lang": get_language(),
+        "start_url": "/",
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#0b5563",
+        "icons": icons,
+    }
+    return JsonResponse(
+        data, content_type="application/manifest+json", json_dumps_params={"ensure_ascii": False}
+    )
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return render(request, "front/csrf_failure.html", status=403)
 
 
-def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
-    return render(request, "403.html", status=403)
+def staff_card_templates() -> list[str]:
+    templates = []
+    for app in STAFF_CARD_APPS:
+        name = f"{app}/staff_cards.html"
+        try:
+            get_template(name)
+        except TemplateDoesNotExist:
+            continue
+        templates.append(name)
+    return templates
 
 
 @staff_required()
 def staff_home(request: HttpRequest) -> HttpResponse:
-    return render(request, "front/staff_home.html")
+    return render(request, "front/staff_home.html", {"card_templates": staff_card_templates()})
