@@ -1,9 +1,130 @@
 """Producers (brokers) and agencies, who see nothing private until staff approve them (ACC-2)."""
 
+import re
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from haven.lib.hashing import lookup_hash
+
+TAX_ID_PURPOSE = "producer-tax-id"
+# Nine digits, as written on an EIN letter (12-3456789), a Social Security card (123-45-6789) or bare.
+TAX_ID_FORMAT = re.compile(r"^(\d{9}|\d{2}-\d{7}|\d{3}-\d{2}-\d{4})$")
+LICENCE_NUMBER_FORMAT = re.compile(r"^[A-Z0-9][A-Z0-9 .-]{1,28}[A-Z0-9]$")
+
+# Producers are licensed by a US state or territory; the code keeps the licence key unambiguous.
+US_STATES = [
+    ("AL", _("Alabama")),
+    ("AK", _("Alaska")),
+    ("AS", _("American Samoa")),
+    ("AZ", _("Arizona")),
+    ("AR", _("Arkansas")),
+    ("CA", _("California")),
+    ("CO", _("Colorado")),
+    ("CT", _("Connecticut")),
+    ("DE", _("Delaware")),
+    ("DC", _("District of Columbia")),
+    ("FL", _("Florida")),
+    ("GA", _("Georgia")),
+    ("GU", _("Guam")),
+    ("HI", _("Hawaii")),
+    ("ID", _("Idaho")),
+    ("IL", _("Illinois")),
+    ("IN", _("Indiana")),
+    ("IA", _("Iowa")),
+    ("KS", _("Kansas")),
+    ("KY", _("Kentucky")),
+    ("LA", _("Louisiana")),
+    ("ME", _("Maine")),
+    ("MD", _("Maryland")),
+    ("MA", _("Massachusetts")),
+    ("MI", _("Michigan")),
+    ("MN", _("Minnesota")),
+    ("MS", _("Mississippi")),
+    ("MO", _("Missouri")),
+    ("MT", _("Montana")),
+    ("NE", _("Nebraska")),
+    ("NV", _("Nevada")),
+    ("NH", _("New Hampshire")),
+    ("NJ", _("New Jersey")),
+    ("NM", _("New Mexico")),
+    ("NY", _("New York")),
+    ("NC", _("North Carolina")),
+    ("ND", _("North Dakota")),
+    ("MP", _("Northern Mariana Islands")),
+    ("OH", _("Ohio")),
+    ("OK", _("Oklahoma")),
+    ("OR", _("Oregon")),
+    ("PA", _("Pennsylvania")),
+    ("PR", _("Puerto Rico")),
+    ("RI", _("Rhode Island")),
+    ("SC", _("South Carolina")),
+    ("SD", _("South Dakota")),
+    ("TN", _("Tennessee")),
+    ("TX", _("Texas")),
+    ("VI", _("U.S. Virgin Islands")),
+    ("UT", _("Utah")),
+    ("VT", _("Vermont")),
+    ("VA", _("Virginia")),
+    ("WA", _("Washington")),
+    ("WV", _("West Virginia")),
+    ("WI", _("Wisconsin")),
+    ("WY", _("Wyoming")),
+]
+
+
+def _never_issued(compact: str, digits: str) -> bool:
+    """Numbers the IRS and the Social Security Administration never issue."""
+    if digits == "0" * 9:
+        return True
+    if len(compact) == 11:  # SSN: area, group, serial
+        area, group, serial = digits[:3], digits[3:5], digits[5:]
+        return area in ("000", "666") or area.startswith("9") or group == "00" or serial == "0000"
+    if len(compact) == 10:  # EIN: the campus prefix
+        return digits.startswith("00")
+    return False
+
+
+def tax_id_digits(value: str) -> str:
+    """The nine digits of a US EIN or SSN, or a ValidationError that says what is wrong."""
+    compact = "".join(value.split())
+    if not TAX_ID_FORMAT.match(compact):
+        raise ValidationError(
+            _(
+                "Enter a nine-digit tax ID: an EIN such as 12-3456789 "
+                "or a Social Security number such as 123-45-6789."
+            ),
+            code="format",
+        )
+    digits = compact.replace("-", "")
+    if _never_issued(compact, digits):
+        raise ValidationError(
+            _("That is not a tax ID the IRS or Social Security issues. Check the number."),
+            code="invalid",
+        )
+    return digits
+
+
+def tax_id_lookup_hash(value: str) -> str:
+    """The keyed hash that stands in for a tax ID: it finds duplicates and reveals nothing."""
+    return lookup_hash(tax_id_digits(value), purpose=TAX_ID_PURPOSE)
+
+
+def licence_number_normalised(value: str) -> str:
+    """A licence number as the state prints it: upper case, single spaces."""
+    normalised = " ".join(value.split()).upper()
+    if not LICENCE_NUMBER_FORMAT.match(normalised):
+        raise ValidationError(
+            _(
+                "Enter the licence number as it appears on your licence: "
+                "3 to 30 letters, digits, dashes or dots."
+            ),
+            code="invalid",
+        )
+    return normalised
 
 
 class Producer(models.Model):
@@ -26,11 +147,13 @@ class Producer(models.Model):
     tax_id_hash = models.CharField(max_length=64, unique=True)
     tax_id_last4 = models.CharField(max_length=4)
     licence_number = models.CharField(_("licence number"), max_length=64)
-    licence_region = models.CharField(_("licensing state or region"), max_length=64)
+    licence_region = models.CharField(
+        _("licensing state or region"), max_length=64, choices=US_STATES
+    )
     date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
     address_line = models.CharField(_("address"), max_length=200)
     city = models.CharField(_("city"), max_length=100)
-    region = models.CharField(_("state or region"), max_length=100, blank=True)
+    region = models.CharField(_("state or region"), max_length=100, blank=True, choices=US_STATES)
     postal_code = models.CharField(_("ZIP or postal code"), max_length=16)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     submitted_at = models.DateTimeField(default=timezone.now)
@@ -49,7 +172,12 @@ class Producer(models.Model):
                 condition=models.Q(status="pending") | models.Q(reviewed_by__isnull=False),
                 name="producer_reviewed_by_someone",
             ),
+            models.CheckConstraint(
+                condition=models.Q(kind="individual") | ~models.Q(agency_name=""),
+                name="producer_agency_has_name",
+            ),
         ]
+        ordering = ["submitted_at", "pk"]
 
     def __str__(self) -> str:
         return self.agency_name or self.legal_name
@@ -57,3 +185,11 @@ class Producer(models.Model):
     @property
     def is_approved(self) -> bool:
         return self.status == self.Status.APPROVED
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING
+
+    @property
+    def is_rejected(self) -> bool:
+        return self.status == self.Status.REJECTED

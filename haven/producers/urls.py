@@ -1,3 +1,14 @@
+from django.urls import path
+
+from haven.producers import views
+
 app_name = "producers"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("register/", views.register, name="register"),
+    path("registration/", views.status, name="status"),
+    path("registration/edit/", views.edit, name="edit"),
+    path("review/", views.review_queue, name="review_queue"),
+    path("review/<int:pk>/", views.review, name="review"),
+]
