@@ -25,6 +25,7 @@
     var loginUrl = body.dataset.loginUrl;
     var dialog = document.getElementById("session-warning");
     var countdown = dialog ? dialog.querySelector("[data-session-countdown]") : null;
+    var stayButton = dialog ? dialog.querySelector("[data-session-stay]") : null;
     var checkTimer = null;
     var tickTimer = null;
     var deadline = 0;
@@ -33,26 +34,34 @@
 
     function closeWarning() {
       if (tickTimer) { clearInterval(tickTimer); tickTimer = null; }
+      deadline = 0;
       if (dialog && dialog.open) { dialog.close(); }
     }
 
+    // At zero the countdown waits for the server to confirm the sign-out (the next check):
+    // leaving a moment early would land on the sign-in page still signed in.
     function tick() {
       var left = (deadline - Date.now()) / 1000;
       if (countdown) { countdown.textContent = formatSeconds(left); }
-      if (left <= 0) { closeWarning(); signedOut(); }
+      if (left <= 0 && tickTimer) { clearInterval(tickTimer); tickTimer = null; }
     }
 
     function openWarning(secondsLeft) {
       deadline = Date.now() + secondsLeft * 1000;
-      tick();
-      if (dialog && !dialog.open) { dialog.showModal(); }
       if (!tickTimer) { tickTimer = setInterval(tick, 1000); }
+      tick();
+      if (dialog && !dialog.open) {
+        dialog.showModal();
+        if (stayButton) { stayButton.focus(); }
+      }
     }
 
+    // Before the warning, check once it is due; during it, every few seconds (activity in another
+    // tab closes it) and just after the time runs out.
     function schedule(secondsLeft) {
       if (checkTimer) { clearTimeout(checkTimer); }
-      var wait = Math.max(1, secondsLeft - warning);
-      checkTimer = setTimeout(check, wait * 1000);
+      var wait = secondsLeft > warning ? secondsLeft - warning : Math.min(5, secondsLeft + 1);
+      checkTimer = setTimeout(check, Math.max(1, wait) * 1000);
     }
 
     function handle(response) {
@@ -67,7 +76,9 @@
     function check() {
       fetch(statusUrl, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
         .then(handle)
-        .catch(function () { schedule(warning + 5); });
+        .catch(function () {
+          if (deadline && Date.now() >= deadline) { signedOut(); } else { schedule(warning + 5); }
+        });
     }
 
     function stay() {
@@ -78,7 +89,6 @@
       }).then(handle).catch(function () { signedOut(); });
     }
 
-    var stayButton = dialog ? dialog.querySelector("[data-session-stay]") : null;
     if (stayButton) { stayButton.addEventListener("click", stay); }
     if (dialog) { dialog.addEventListener("cancel", function (event) { event.preventDefault(); stay(); }); }
     schedule(idle);
