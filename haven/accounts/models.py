@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -47,6 +48,12 @@ class User(AbstractUser):
 
     class Meta:
         constraints = [
+            # "Alice" and "alice" would be two accounts a person cannot tell apart at sign-in.
+            models.UniqueConstraint(
+                Lower("username"),
+                name="user_username_unique_ignoring_case",
+                violation_error_message=_("That username is taken. Choose another."),
+            ),
             models.CheckConstraint(
                 condition=models.Q(kind="staff") | models.Q(staff_role=""),
                 name="user_staff_role_only_for_staff",
@@ -104,3 +111,39 @@ class UserSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} since {self.signed_in_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def device(self) -> str:
+        return describe_user_agent(self.user_agent)
+
+
+# Checked in order: Edge and Opera also name Chrome, Chrome also names Safari.
+BROWSERS = [
+    ("Edg", "Edge"),
+    ("OPR/", "Opera"),
+    ("SamsungBrowser", "Samsung Internet"),
+    ("Firefox/", "Firefox"),
+    ("FxiOS", "Firefox"),
+    ("CriOS", "Chrome"),
+    ("Chrome/", "Chrome"),
+    ("Safari/", "Safari"),
+]
+SYSTEMS = [
+    ("iPhone", "iOS"),
+    ("iPad", "iPadOS"),
+    ("Android", "Android"),
+    ("CrOS", "ChromeOS"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("Macintosh", "macOS"),
+    ("Linux", "Linux"),
+]
+
+
+def describe_user_agent(user_agent: str) -> str:
+    """A readable "browser on system" from a User-Agent header, for the sessions page."""
+    browser = next((name for token, name in BROWSERS if token in user_agent), "")
+    system = next((name for token, name in SYSTEMS if token in user_agent), "")
+    if browser and system:
+        return _("%(browser)s on %(system)s") % {"browser": browser, "system": system}
+    return browser or system or str(_("Unknown browser"))

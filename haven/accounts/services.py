@@ -1,1 +1,243 @@
-"""Writes and rules about accounts that span models."""
+"""Writes and rules about accounts that span models: registration, passwords, profile edits."""
+
+import unicodedata
+from datetime import date
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from haven.accounts.models import ConsumerProfile, User
+from haven.accounts.sessions import end_sessions
+from haven.plans.models import Member
+from haven.support.services import blocks_covering
+
+# COPPA: no account at all under 13; under 18 only through a parent or guardian (ACC-8).
+MINIMUM_AGE = 13
+ADULT_AGE = 18
+
+
+class RegistrationRefused(Exception):
+    """A member registration that cannot go ahead; `reason` is one of the constants below."""
+
+    NO_MATCH = "no_match"
+    UNDER_13 = "under_13"
+    MINOR = "minor"
+    COVERAGE_ENDED = "coverage_ended"
+    ALREADY_REGISTERED = "already_registered"
+    BLOCKED = "blocked"
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class UsernameTaken(Exception):
+    """Someone else took the username (perhaps a moment ago, between check and save)."""
+
+
+def normalise_name(name: str) -> str:
+    """Case, accents and spacing do not matter when a name is compared with the roster."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(bare.casefold().split())
+
+
+def roster_match(
+    *,
+    member_id: str,
+    group_number: str,
+    first_name: str,
+    last_name: str,
+    gender: str,
+    date_of_birth: date,
+) -> Member | None:
+    """The roster member with exactly these details, or None (without saying which one differs)."""
+    candidates = list(
+        Member.objects.select_related("group").filter(
+            member_id__iexact="".join(member_id.split()),
+            group__group_number__iexact="".join(group_number.split()),
+        )[:2]
+    )
+    if len(candidates) != 1:
+        return None
+    member = candidates[0]
+    given = (normalise_name(first_name), normalise_name(last_name), gender, date_of_birth)
+    on_roster = (
+        normalise_name(member.first_name),
+        normalise_name(member.last_name),
+        member.gender,
+        member.date_of_birth,
+    )
+    return member if given == on_roster else None
+
+
+def _save_new_user(user: User) -> None:
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as error:
+        if user.member_id and User.objects.filter(member_id=user.member_id).exists():
+            raise RegistrationRefused(RegistrationRefused.ALREADY_REGISTERED) from error
+        raise UsernameTaken from error
+
+
+@transaction.atomic
+def member_register(
+    *,
+    first_name: str,
+    last_name: str,
+    gender: str,
+    date_of_birth: date,
+    member_id: str,
+    group_number: str,
+    username: str,
+    password: str,
+    email: str = "",
+    phone: str = "",
+    language: str = "",
+) -> User:
+    """Create the account of an adult member whose details match the roster (ACC-1, ACC-8)."""
+    member = roster_match(
+        member_id=member_id,
+        group_number=group_number,
+        first_name=first_name,
+        last_name=last_name,
+        gender=gender,
+        date_of_birth=date_of_birth,
+    )
+    if member is None:
+        raise RegistrationRefused(RegistrationRefused.NO_MATCH)
+    today = timezone.localdate()
+    age = member.age_on(today)
+    if age < MINIMUM_AGE:
+        raise RegistrationRefused(RegistrationRefused.UNDER_13)
+    if age < ADULT_AGE:
+        raise RegistrationRefused(RegistrationRefused.MINOR)
+    if member.coverage_end is not None and member.coverage_end < today:
+        raise RegistrationRefused(RegistrationRefused.COVERAGE_ENDED)
+    if User.objects.filter(member=member).exists():
+        raise RegistrationRefused(RegistrationRefused.ALREADY_REGISTERED)
+    if blocks_covering(member).exists():
+        raise RegistrationRefused(RegistrationRefused.BLOCKED)
+    user = User(
+        username=username,
+        kind=User.Kind.MEMBER,
+        member=member,
+        # Names come from the roster, as the plan holds them, not as typed.
+        first_name=member.first_name,
+        last_name=member.last_name,
+        email=email,
+        phone=phone,
+        language=language,
+        password_changed_at=timezone.now(),
+    )
+    user.set_password(password)
+    _save_new_user(user)
+    return user
+
+
+@transaction.atomic
+def consumer_register(
+    *,
+    username: str,
+    password: str,
+    email: str,
+    first_name: str,
+    last_name: str,
+    phone: str,
+    address_line: str,
+    city: str,
+    region: str,
+    postal_code: str,
+    insurance_carrier: str,
+    insurance_plan: str,
+    language: str = "",
+) -> User:
+    """Create the account of someone who is not a plan member, to find and book care (ACC-3)."""
+    user = User(
+        username=username,
+        kind=User.Kind.CONSUMER,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        phone=phone,
+        language=language,
+        password_changed_at=timezone.now(),
+    )
+    user.set_password(password)
+    _save_new_user(user)
+    ConsumerProfile.objects.create(
+        user=user,
+        address_line=address_line,
+        city=city,
+        region=region,
+        postal_code=postal_code,
+        insurance_carrier=insurance_carrier,
+        insurance_plan=insurance_plan,
+    )
+    return user
+
+
+@transaction.atomic
+def password_change(*, user: User, new_password: str, keep_session_key: str | None) -> int:
+    """Set a new password and end every other session of the user (ACC-4); returns how many."""
+    user.set_password(new_password)
+    user.password_changed_at = timezone.now()
+    user.save(update_fields=["password", "password_changed_at"])
+    return end_sessions(user, except_key=keep_session_key)
+
+
+@transaction.atomic
+def user_rename(*, user: User, username: str) -> User:
+    """Change the username (ACC-10); case-insensitively unique, enforced by the database too."""
+    user.username = username
+    try:
+        with transaction.atomic():
+            user.save(update_fields=["username"])
+    except IntegrityError as error:
+        user.refresh_from_db(fields=["username"])
+        raise UsernameTaken from error
+    return user
+
+
+@transaction.atomic
+def user_update_names(
+    *, user: User, preferred_name: str, first_name: str | None = None, last_name: str | None = None
+) -> User:
+    """Preferred name for everyone; legal names only for accounts not tied to the roster."""
+    fields = ["preferred_name"]
+    user.preferred_name = preferred_name
+    if first_name is not None or last_name is not None:
+        if user.member_id is not None:
+            # A member's names are the roster's; correcting them is a rights request (RIG-2).
+            raise ValueError("a member's names come from the roster")
+        user.first_name = first_name if first_name is not None else user.first_name
+        user.last_name = last_name if last_name is not None else user.last_name
+        fields += ["first_name", "last_name"]
+    user.save(update_fields=fields)
+    return user
+
+
+@transaction.atomic
+def user_update_contact(*, user: User, email: str, phone: str) -> User:
+    """E-mail and phone; the view asks for the password again before it calls this."""
+    user.email = email
+    user.phone = phone
+    user.save(update_fields=["email", "phone"])
+    return user
+
+
+@transaction.atomic
+def consumer_details_update(*, user: User, **details: str) -> ConsumerProfile:
+    """A consumer's address and insurance; only the fields of the sign-up form can change."""
+    allowed = {"address_line", "city", "region", "postal_code"}
+    allowed |= {"insurance_carrier", "insurance_plan"}
+    if user.kind != User.Kind.CONSUMER or not set(details) <= allowed:
+        raise ValueError("only a consumer's address and insurance are kept here")
+    # Accounts made before sign-up asked for these details have no profile yet.
+    profile = ConsumerProfile.objects.filter(user=user).first() or ConsumerProfile(user=user)
+    for name, value in details.items():
+        setattr(profile, name, value)
+    profile.full_clean()
+    profile.save()
+    return profile

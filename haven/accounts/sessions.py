@@ -1,16 +1,22 @@
 """Server-side session lifetime (ACC-5, ACC-6): idle and absolute limits, and ending sessions."""
 
 import time
+from datetime import timedelta
 from importlib import import_module
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 
 from haven.accounts.models import User, UserSession
 
 SIGNED_IN_AT = "haven_signed_in_at"
 LAST_ACTIVE_AT = "haven_last_active_at"
 REAUTHENTICATED_AT = "haven_reauthenticated_at"
+LAST_SEEN_SAVED_AT = "haven_last_seen_saved_at"
+# "Last seen" on the sessions page is saved at most this often, not on every request.
+LAST_SEEN_EVERY_SECONDS = 60
 
 
 def session_store_class():
@@ -40,7 +46,31 @@ def seconds_left(request: HttpRequest, now: float | None = None) -> int:
 
 
 def mark_active(request: HttpRequest) -> None:
-    request.session[LAST_ACTIVE_AT] = time.time()
+    now = time.time()
+    request.session[LAST_ACTIVE_AT] = now
+    if now - request.session.get(LAST_SEEN_SAVED_AT, 0) >= LAST_SEEN_EVERY_SECONDS:
+        request.session[LAST_SEEN_SAVED_AT] = now
+        UserSession.objects.filter(session_key=request.session.session_key).update(
+            last_seen_at=timezone.now()
+        )
+
+
+def live_sessions(user: User) -> QuerySet[UserSession]:
+    """The user's sessions that have not passed their idle or absolute limit."""
+    now = timezone.now()
+    idle = settings.HAVEN_SESSION_IDLE_SECONDS + LAST_SEEN_EVERY_SECONDS
+    return UserSession.objects.filter(
+        user=user,
+        last_seen_at__gte=now - timedelta(seconds=idle),
+        signed_in_at__gte=now - timedelta(seconds=settings.HAVEN_SESSION_ABSOLUTE_SECONDS),
+    )
+
+
+def session_key_changed(request: HttpRequest, old_key: str | None) -> None:
+    """Keep the session's row when Django gives it a new key (after a password change)."""
+    new_key = request.session.session_key
+    if old_key and new_key and old_key != new_key:
+        UserSession.objects.filter(session_key=old_key).update(session_key=new_key)
 
 
 def session_started(request: HttpRequest, user: User) -> None:
@@ -49,6 +79,7 @@ def session_started(request: HttpRequest, user: User) -> None:
     request.session[SIGNED_IN_AT] = now
     request.session[LAST_ACTIVE_AT] = now
     request.session[REAUTHENTICATED_AT] = now
+    request.session[LAST_SEEN_SAVED_AT] = now
     request.session.save()
     UserSession.objects.update_or_create(
         session_key=request.session.session_key,

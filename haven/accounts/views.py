@@ -1,21 +1,47 @@
 import time
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login, logout
+from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import check_for_language
+from django.utils.translation import check_for_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from haven.accounts.forms import PasswordConfirmForm, SecondFactorForm, SignInForm
-from haven.accounts.sessions import REAUTHENTICATED_AT, seconds_left
+from haven.accounts import registration, services
+from haven.accounts.decorators import kind_required, require_recent_password
+from haven.accounts.forms import (
+    GUARDIAN_ROUTE,
+    REFUSALS,
+    USERNAME_TAKEN,
+    ConsumerDetailsForm,
+    ConsumerRegistrationForm,
+    ContactForm,
+    MemberRegistrationForm,
+    NamesForm,
+    PasswordChangeForm,
+    PasswordConfirmForm,
+    SecondFactorForm,
+    SignInForm,
+    UsernameForm,
+)
+from haven.accounts.models import ConsumerProfile, User, UserSession
+from haven.accounts.sessions import (
+    REAUTHENTICATED_AT,
+    end_session,
+    end_sessions,
+    live_sessions,
+    seconds_left,
+    session_key_changed,
+)
 
 
 def _safe_next(request: HttpRequest, default: str) -> str:
@@ -161,11 +187,236 @@ def set_language(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@login_required
-def profile(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/profile.html")
+def _interface_language() -> str:
+    language = translation.get_language() or ""
+    return language if language in dict(settings.LANGUAGES) else ""
+
+
+def _welcome(request: HttpRequest, user: User) -> HttpResponse:
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    messages.success(
+        request,
+        _("Welcome to %(site)s, %(name)s. Your account is ready.")
+        % {"site": settings.SITE_NAME, "name": user.display_name},
+    )
+    return redirect(settings.LOGIN_REDIRECT_URL)
 
 
 def register(request: HttpRequest) -> HttpResponse:
     """Choose how to register: plan member, consumer finding care, producer or agency."""
+    if request.user.is_authenticated:
+        return redirect(settings.LOGIN_REDIRECT_URL)
     return render(request, "accounts/register.html")
+
+
+def register_member(request: HttpRequest) -> HttpResponse:
+    """A plan member registers with the details on their ID card, matched to the roster (ACC-1)."""
+    if request.user.is_authenticated:
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    form = MemberRegistrationForm(data=request.POST or None)
+    refusal = ""
+    if request.method == "POST":
+        if registration.attempts_exhausted(request):
+            return _too_many_attempts(request, "accounts/register_member.html", form)
+        if form.is_valid():
+            try:
+                user = services.member_register(
+                    **form.registration_details(), language=_interface_language()
+                )
+            except services.RegistrationRefused as refused:
+                registration.record_failure(request)
+                refusal = refused.reason
+                form.add_error(None, forms.ValidationError(REFUSALS[refusal], code=refusal))
+            except services.UsernameTaken:
+                registration.record_failure(request)
+                form.add_error("username", forms.ValidationError(USERNAME_TAKEN, code="taken"))
+            else:
+                return _welcome(request, user)
+        elif form.has_error("username", "taken"):
+            registration.record_failure(request)
+    context = {"form": form, "refusal": refusal, "guardian_route": GUARDIAN_ROUTE}
+    return render(request, "accounts/register_member.html", context)
+
+
+def register_consumer(request: HttpRequest) -> HttpResponse:
+    """Someone who is not a plan member signs up to find and book care (ACC-3)."""
+    if request.user.is_authenticated:
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    form = ConsumerRegistrationForm(data=request.POST or None)
+    if request.method == "POST":
+        if registration.attempts_exhausted(request):
+            return _too_many_attempts(request, "accounts/register_consumer.html", form)
+        if form.is_valid():
+            try:
+                user = services.consumer_register(
+                    **form.registration_details(), language=_interface_language()
+                )
+            except services.UsernameTaken:
+                registration.record_failure(request)
+                form.add_error("username", forms.ValidationError(USERNAME_TAKEN, code="taken"))
+            else:
+                return _welcome(request, user)
+        elif form.has_error("username", "taken"):
+            registration.record_failure(request)
+    return render(request, "accounts/register_consumer.html", {"form": form})
+
+
+def _too_many_attempts(request: HttpRequest, template: str, form) -> HttpResponse:
+    minutes = registration.WINDOW_SECONDS // 60
+    form.is_valid()  # keeps what was typed on the page; nothing is checked against the roster
+    form.errors.clear()
+    form.add_error(
+        None,
+        forms.ValidationError(
+            _(
+                "There have been too many unsuccessful attempts to register from your "
+                "connection. For everyone's protection, wait %(minutes)s minutes and try "
+                "again, or call member services."
+            )
+            % {"minutes": minutes},
+            code="too_many",
+        ),
+    )
+    context = {"form": form, "refusal": "too_many", "guardian_route": GUARDIAN_ROUTE}
+    return render(request, template, context, status=429)
+
+
+@login_required
+def password_change(request: HttpRequest) -> HttpResponse:
+    """Change the password; every other session ends, this one stays signed in (ACC-4)."""
+    form = PasswordChangeForm(request.user, data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        old_key = request.session.session_key
+        ended = services.password_change(
+            user=request.user,
+            new_password=form.cleaned_data["new_password1"],
+            keep_session_key=old_key,
+        )
+        update_session_auth_hash(request, request.user)
+        session_key_changed(request, old_key)
+        request.session[REAUTHENTICATED_AT] = time.time()
+        if ended:
+            message = ngettext(
+                "Your password is changed. %(count)s other session was signed out.",
+                "Your password is changed. %(count)s other sessions were signed out.",
+                ended,
+            ) % {"count": ended}
+        else:
+            message = _("Your password is changed. You were not signed in anywhere else.")
+        messages.success(request, message)
+        return redirect("accounts:profile")
+    return render(request, "accounts/password_change.html", {"form": form})
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    """The account as Haven holds it, with links to change each part (ACC-10)."""
+    user = request.user
+    context = {
+        "language_name": dict(settings.LANGUAGES).get(user.language, ""),
+        "names_from_roster": user.member_id is not None,
+        "session_count": live_sessions(user).count(),
+        "consumer_profile": ConsumerProfile.objects.filter(user=user).first(),
+    }
+    return render(request, "accounts/profile.html", context)
+
+
+@require_recent_password
+def profile_username(request: HttpRequest) -> HttpResponse:
+    form = UsernameForm(request.user, data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_rename(user=request.user, username=form.cleaned_data["username"])
+        except services.UsernameTaken:
+            form.add_error("username", forms.ValidationError(USERNAME_TAKEN, code="taken"))
+        else:
+            messages.success(
+                request,
+                _("Your username is now %(username)s. Use it the next time you sign in.")
+                % {"username": request.user.username},
+            )
+            return redirect("accounts:profile")
+    return render(request, "accounts/profile_username.html", {"form": form})
+
+
+@login_required
+def profile_names(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    form = NamesForm(user, data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.user_update_names(user=user, **form.cleaned_data)
+        messages.success(request, _("Your name is saved."))
+        return redirect("accounts:profile")
+    context = {"form": form, "names_from_roster": user.member_id is not None}
+    return render(request, "accounts/profile_names.html", context)
+
+
+@require_recent_password
+def profile_contact(request: HttpRequest) -> HttpResponse:
+    """E-mail and phone: where notices go, so changing them asks for the password again."""
+    form = ContactForm(request.user, data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.user_update_contact(user=request.user, **form.cleaned_data)
+        messages.success(request, _("Your e-mail and phone are saved."))
+        return redirect("accounts:profile")
+    return render(request, "accounts/profile_contact.html", {"form": form})
+
+
+@kind_required(User.Kind.CONSUMER)
+@require_recent_password
+def profile_consumer(request: HttpRequest) -> HttpResponse:
+    """A consumer's address and insurance: personal data, so it asks for the password again."""
+    profile = ConsumerProfile.objects.filter(user=request.user).first()
+    form = ConsumerDetailsForm(data=request.POST or None, instance=profile)
+    if request.method == "POST" and form.is_valid():
+        services.consumer_details_update(user=request.user, **form.cleaned_data)
+        messages.success(request, _("Your address and insurance are saved."))
+        return redirect("accounts:profile")
+    return render(request, "accounts/profile_consumer.html", {"form": form})
+
+
+@login_required
+def sessions(request: HttpRequest) -> HttpResponse:
+    """Where the user is signed in, so they can end any session they do not recognise (ACC-6)."""
+    current_key = request.session.session_key
+    user_sessions = list(live_sessions(request.user))
+    context = {
+        "user_sessions": user_sessions,
+        "current_key": current_key,
+        "other_count": sum(s.session_key != current_key for s in user_sessions),
+    }
+    return render(request, "accounts/sessions.html", context)
+
+
+@require_POST
+@login_required
+def session_end(request: HttpRequest, pk: int) -> HttpResponse:
+    """End one of the user's other sessions; anyone else's session is not found."""
+    user_session = get_object_or_404(
+        UserSession.objects.exclude(session_key=request.session.session_key or ""),
+        pk=pk,
+        user=request.user,
+    )
+    end_session(user_session)
+    messages.success(
+        request,
+        _("The session on %(device)s is ended; it is signed out.")
+        % {"device": user_session.device},
+    )
+    return redirect("accounts:sessions")
+
+
+@require_POST
+@login_required
+def sessions_end_others(request: HttpRequest) -> HttpResponse:
+    ended = end_sessions(request.user, except_key=request.session.session_key)
+    messages.success(
+        request,
+        ngettext(
+            "%(count)s other session was signed out.",
+            "%(count)s other sessions were signed out.",
+            ended,
+        )
+        % {"count": ended},
+    )
+    return redirect("accounts:sessions")

@@ -1,4 +1,15 @@
-from haven.testing.access import EVERYONE, SIGNED_IN, Rule
+from haven.accounts.models import UserSession
+from haven.testing.access import CONSUMER, EVERYONE, SIGNED_IN, STAFF, Rule
+
+
+def someone_elses_session(case) -> dict:
+    """A session of the role the matrix visits last, so every other role meets it still alive."""
+    owner = case.staff["producer_support"]
+    user_session, _ = UserSession.objects.get_or_create(
+        user=owner, session_key="matrix-producer-support-session"
+    )
+    return {"pk": user_session.pk}
+
 
 RULES = [
     Rule("accounts:login", allow=EVERYONE, ok=(200, 302), note="signed-in users are sent home"),
@@ -8,6 +19,23 @@ RULES = [
     Rule("accounts:session_status", allow=SIGNED_IN),
     Rule("accounts:session_keepalive", method="POST", allow=SIGNED_IN),
     Rule("accounts:set_language", method="POST", allow=EVERYONE, ok=(302,)),
+    Rule("accounts:register", allow=EVERYONE, ok=(200, 302), note="signed-in users are sent home"),
+    Rule("accounts:register_member", allow=EVERYONE, ok=(200, 302)),
+    Rule("accounts:register_consumer", allow=EVERYONE, ok=(200, 302)),
+    Rule("accounts:password_change", allow=SIGNED_IN),
     Rule("accounts:profile", allow=SIGNED_IN),
-    Rule("accounts:register", allow=EVERYONE, ok=(200, 302)),
+    Rule("accounts:profile_username", allow=SIGNED_IN),
+    Rule("accounts:profile_names", allow=SIGNED_IN),
+    Rule("accounts:profile_contact", allow=SIGNED_IN),
+    Rule("accounts:profile_consumer", allow={CONSUMER}),
+    Rule("accounts:sessions", allow=SIGNED_IN),
+    Rule(
+        "accounts:session_end",
+        method="POST",
+        kwargs=someone_elses_session,
+        allow={STAFF["producer_support"]},
+        ok=(302,),
+        note="only the owner ends a session; anyone else's session id is not found",
+    ),
+    Rule("accounts:sessions_end_others", method="POST", allow=SIGNED_IN, ok=(302,)),
 ]
