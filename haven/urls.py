@@ -8,5 +8,6 @@ urlpatterns = [
     path("audit/", include("haven.audit.urls")),
     path("records/", include("haven.records.urls")),
     path("support/", include("haven.support.urls")),
+    path("mail/", include("haven.mail.urls")),
     path("plans/", include("haven.plans.urls")),
 ]

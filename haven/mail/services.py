@@ -1,0 +1,711 @@
+"""E-mail writes: the outbox, permission and opt-out, the sender's job, and the secure e-mail portal."""
+
+import smtplib
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from haven.accounts.models import User
+from haven.mail import links, transport
+from haven.mail.emails import render_email
+from haven.mail.models import (
+    ALWAYS_ALLOWED,
+    OPTIONAL,
+    Category,
+    EmailPreference,
+    OptOut,
+    OutgoingEmail,
+    PortalConversation,
+    PortalMessage,
+    PortalRecipient,
+    address_hash,
+    from_domain,
+    new_tracking_token,
+)
+
+Status = OutgoingEmail.Status
+
+
+# --- Permission and opt-out (MAIL-7, MAIL-8) -------------------------------------------------
+
+
+def may_email(user_or_address: User | str, category: str) -> bool:
+    """Whether Haven may send e-mail of this category to this user or address now (MAIL-7)."""
+    if category in ALWAYS_ALLOWED:
+        return True
+    if isinstance(user_or_address, User):
+        user = user_or_address
+        refused = Q(user=user)
+        if user.email:
+            refused |= Q(address_hash=address_hash(user.email))
+    else:
+        refused = Q(address_hash=address_hash(user_or_address))
+    return not OptOut.objects.filter(refused, category=category).exists()
+
+
+def _optional_categories(categories) -> list[str]:
+    chosen = [str(category) for category in categories]
+    unknown = [category for category in chosen if category not in OPTIONAL]
+    if unknown:
+        raise ValueError(
+            f"cannot opt out of {unknown}: registration, answers and notices required by law always go"
+        )
+    return chosen
+
+
+@transaction.atomic
+def email_opt_out(
+    *,
+    user: User | None = None,
+    address: str | None = None,
+    categories,
+    source: str,
+    actor: User | None = None,
+    hashed_address: str = "",
+) -> list[OptOut]:
+    """Leave these kinds of e-mail at once (MAIL-8); for a user, an address, or both.
+
+    `hashed_address` is for the unsubscribe link, whose token carries the keyed hash only.
+    """
+    hashed = address_hash(address) if address else hashed_address
+    if user is None and not hashed:
+        raise ValueError("name a user or an address")
+    recorded = []
+    for category in _optional_categories(categories):
+        if user is not None:
+            opt_out, _created = OptOut.objects.get_or_create(
+                user=user, category=category, defaults={"source": source, "actor": actor}
+            )
+            recorded.append(opt_out)
+        if hashed:
+            opt_out, _created = OptOut.objects.get_or_create(
+                address_hash=hashed,
+                category=category,
+                user=None,
+                defaults={"source": source, "actor": actor},
+            )
+            recorded.append(opt_out)
+    # Queued mail of these kinds stops now, not after the worker gets to it.
+    waiting = OutgoingEmail.objects.filter(
+        status=Status.QUEUED, category__in=[o.category for o in recorded]
+    )
+    who = Q()
+    if user is not None:
+        who |= Q(user=user)
+    if hashed:
+        who |= Q(pk__in=[e.pk for e in waiting if address_hash(e.to_address) == hashed])
+    waiting.filter(who).update(status=Status.SUPPRESSED, last_error="opted out")
+    return recorded
+
+
+@transaction.atomic
+def email_opt_in(*, user: User, categories, actor: User) -> int:
+    """Take back a user's own opt-outs (from their preferences page)."""
+    chosen = _optional_categories(categories)
+    refused = Q(user=user)
+    if user.email:
+        refused |= Q(address_hash=address_hash(user.email))
+    deleted, _detail = OptOut.objects.filter(refused, category__in=chosen).delete()
+    return deleted
+
+
+def opted_out_categories(user: User) -> set[str]:
+    refused = Q(user=user)
+    if user.email:
+        refused |= Q(address_hash=address_hash(user.email))
+    return set(OptOut.objects.filter(refused).values_list("category", flat=True))
+
+
+@transaction.atomic
+def email_preference_update(*, user: User, open_tracking: bool, actor: User) -> EmailPreference:
+    preference, _created = EmailPreference.objects.get_or_create(user=user)
+    preference.open_tracking = open_tracking
+    preference.save(update_fields=["open_tracking", "updated_at"])
+    return preference
+
+
+def tracking_allowed(user: User | None) -> bool:
+    """Open-tracking only for a user who turned it on (MAIL-9); never for people without an account."""
+    if user is None:
+        return False
+    return EmailPreference.objects.filter(user=user, open_tracking=True).exists()
+
+
+# --- The outbox ------------------------------------------------------------------------------
+
+
+def sender_address() -> str:
+    """From and envelope sender: always at the organisation's own domain (MAIL-6)."""
+    return f"no-reply@{from_domain()}"
+
+
+def _list_unsubscribe_headers(to_address: str, category: str) -> dict[str, str]:
+    url = links.unsubscribe_url(address_hash=address_hash(to_address), category=category)
+    mailto = f"mailto:unsubscribe@{from_domain()}?subject=unsubscribe"
+    return {
+        "List-Unsubscribe": f"<{url}>, <{mailto}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+
+
+@transaction.atomic
+def outbox_enqueue(
+    *,
+    to_address: str,
+    subject: str,
+    text_body: str,
+    html_body: str = "",
+    category: str,
+    user: User | None = None,
+    reason: str,
+    idempotency_key: str,
+    via_relay: bool = False,
+    portal_fallback: bool = True,
+    tracking_token: str | None = None,
+) -> OutgoingEmail:
+    """Write the e-mail to the outbox and enqueue its sending in the caller's transaction.
+
+    Low level: other apps call the template functions below, whose wording is fixed. The same
+    idempotency key returns the e-mail already written instead of a second one.
+    """
+    existing = OutgoingEmail.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+    validate_email(to_address)
+    if category not in Category.values:
+        raise ValueError(f"unknown category {category!r}")
+    if user is not None and (user.email or "").lower() != to_address.lower():
+        raise ValueError("e-mail to a user goes only to the address they gave (MAIL-6)")
+    allowed = may_email(user if user is not None else to_address, category)
+    headers = {} if category in ALWAYS_ALLOWED else _list_unsubscribe_headers(to_address, category)
+    try:
+        with transaction.atomic():
+            email = OutgoingEmail.objects.create(
+                idempotency_key=idempotency_key,
+                to_address=to_address,
+                user=user,
+                category=category,
+                reason=reason[:200],
+                subject=subject[:200],
+                text_body=text_body,
+                html_body=html_body,
+                headers=headers,
+                via_relay=via_relay,
+                portal_fallback=portal_fallback,
+                tracking_token=tracking_token,
+                status=Status.QUEUED if allowed else Status.SUPPRESSED,
+                last_error="" if allowed else "opted out",
+            )
+    except IntegrityError:
+        # Another request wrote the same key first: theirs is the one e-mail.
+        return OutgoingEmail.objects.get(idempotency_key=idempotency_key)
+    if allowed:
+        _enqueue_send(email)
+    return email
+
+
+def _enqueue_send(email: OutgoingEmail) -> None:
+    from haven.mail.tasks import send_outgoing_email
+
+    task = send_outgoing_email
+    if email.next_attempt_at > timezone.now():
+        task = task.using(run_after=email.next_attempt_at)
+    task.enqueue(email.pk)
+
+
+def _language_for(user: User | None, recipient: PortalRecipient | None = None) -> str:
+    if user is not None and user.language:
+        return user.language
+    if recipient is not None and recipient.language:
+        return recipient.language
+    return settings.LANGUAGE_CODE
+
+
+@transaction.atomic
+def template_email_enqueue(
+    *,
+    template: str,
+    category: str,
+    to_address: str,
+    link_path: str,
+    reason: str,
+    idempotency_key: str,
+    user: User | None = None,
+    language: str = "",
+    link_expires_at=None,
+    own_words: str = "",
+    via_relay: bool = False,
+    portal_fallback: bool = True,
+) -> OutgoingEmail:
+    """Queue one of Haven's fixed e-mails (emails.TEMPLATES) with its link to Haven."""
+    existing = OutgoingEmail.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+    optional = category not in ALWAYS_ALLOWED
+    unsubscribe = (
+        links.unsubscribe_url(address_hash=address_hash(to_address), category=category)
+        if optional
+        else ""
+    )
+    token = new_tracking_token() if tracking_allowed(user) else None
+    tracking = (
+        links.site_url(reverse("mail:tracking_pixel", kwargs={"token": token})) if token else ""
+    )
+    rendered = render_email(
+        template,
+        category=category,
+        link_path=link_path,
+        language=language or _language_for(user),
+        unsubscribe_url=unsubscribe,
+        tracking_url=tracking,
+        link_expires_at=link_expires_at,
+        own_words=own_words,
+    )
+    return outbox_enqueue(
+        to_address=to_address,
+        subject=rendered.subject,
+        text_body=rendered.text_body,
+        html_body=rendered.html_body,
+        category=category,
+        user=user,
+        reason=reason,
+        idempotency_key=idempotency_key,
+        via_relay=via_relay,
+        portal_fallback=portal_fallback,
+        tracking_token=token,
+    )
+
+
+def secure_message_notify(
+    *, user: User, link_path: str, idempotency_key: str
+) -> OutgoingEmail | None:
+    """Tell a user that a secure message waits in Haven: no content, only a link (MSG-4, MAIL-6).
+
+    For the message center. Returns None when the user has no e-mail address.
+    """
+    if not user.email:
+        return None
+    return template_email_enqueue(
+        template="secure_message_waiting",
+        category=Category.NOTIFICATION,
+        to_address=user.email,
+        user=user,
+        link_path=link_path,
+        reason="a secure message is waiting",
+        idempotency_key=idempotency_key,
+    )
+
+
+# --- The sender's job (MAIL-1, MAIL-2) -------------------------------------------------------
+
+
+def build_message(email: OutgoingEmail) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = f"{settings.SITE_NAME} <{sender_address()}>"
+    message["To"] = email.to_address
+    message["Subject"] = email.subject
+    message["Date"] = format_datetime(email.created_at)
+    message["Message-ID"] = email.message_id
+    message["Auto-Submitted"] = "auto-generated"
+    for name, value in email.headers.items():
+        message[name] = value
+    message.set_content(email.text_body)
+    if email.html_body:
+        message.add_alternative(email.html_body, subtype="html")
+    return message
+
+
+def max_attempts() -> int:
+    return int(getattr(settings, "HAVEN_MAIL_MAX_ATTEMPTS", 8))
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff: one minute, two, four... at most six hours."""
+    base = int(getattr(settings, "HAVEN_MAIL_RETRY_SECONDS", 60))
+    return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 6 * 3600))
+
+
+def outgoing_email_send(*, email_id: int) -> str:
+    """Send one queued e-mail; the worker runs this. Returns the e-mail's new status.
+
+    A conditional UPDATE claims the row (queued -> sending), so two workers never send it both.
+    The claim commits before the SMTP conversation; if the process dies after the server accepted
+    the message and before "sent" is written, `outbox_requeue_stale` sends it again later with the
+    same Message-ID (at-least-once, see docs/mail.md).
+    """
+    now = timezone.now()
+    claimed = OutgoingEmail.objects.filter(
+        pk=email_id, status=Status.QUEUED, next_attempt_at__lte=now
+    ).update(status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    if not claimed:
+        return "not-claimed"
+    email = OutgoingEmail.objects.get(pk=email_id)
+    if not may_email(email.user if email.user is not None else email.to_address, email.category):
+        _finish(email, status=Status.SUPPRESSED, error="opted out")
+        return Status.SUPPRESSED
+    try:
+        mode = transport.delivery_mode()
+    except transport.DeliveryError as error:
+        return _record_failure(email, error)
+    try:
+        message = build_message(email)
+        if mode == "direct" and not (email.via_relay and transport.smtp_settings()["host"]):
+            transport.send_direct(
+                message, envelope_from=sender_address(), recipient=email.to_address
+            )
+        else:
+            transport.send_through_relay(
+                message, envelope_from=sender_address(), recipient=email.to_address
+            )
+    except transport.TLSUnavailable as error:
+        if mode == "direct" and email.portal_fallback and not email.via_relay:
+            _divert_to_portal(email, error)
+            return Status.PORTAL
+        return _record_failure(email, error)
+    except (transport.DeliveryError, smtplib.SMTPException, OSError) as error:
+        return _record_failure(email, error)
+    _finish(email, status=Status.SENT)
+    return Status.SENT
+
+
+def _finish(email: OutgoingEmail, *, status: str, error: str = "") -> None:
+    values = {"status": status, "last_error": error}
+    if status == Status.SENT:
+        values["sent_at"] = timezone.now()
+    OutgoingEmail.objects.filter(pk=email.pk, status=Status.SENDING).update(**values)
+
+
+@transaction.atomic
+def _record_failure(email: OutgoingEmail, error: BaseException) -> str:
+    description = transport.describe_error(error)
+    permanent = getattr(error, "permanent", False)
+    if permanent or email.attempts >= max_attempts():
+        _finish(email, status=Status.FAILED, error=description)
+        return Status.FAILED
+    next_attempt_at = timezone.now() + retry_delay(email.attempts)
+    OutgoingEmail.objects.filter(pk=email.pk, status=Status.SENDING).update(
+        status=Status.QUEUED, last_error=description, next_attempt_at=next_attempt_at
+    )
+    email.next_attempt_at = next_attempt_at
+    _enqueue_send(email)
+    return Status.QUEUED
+
+
+@transaction.atomic
+def _divert_to_portal(email: OutgoingEmail, error: BaseException) -> PortalMessage:
+    """The recipient's domain cannot take TLS: the body waits in the portal, a link goes out (MAIL-2)."""
+    recipient = _portal_recipient_for(email.to_address)
+    conversation = PortalConversation.objects.create(recipient=recipient, subject=email.subject)
+    message = PortalMessage.objects.create(
+        conversation=conversation,
+        direction=PortalMessage.Direction.FROM_HAVEN,
+        body=email.text_body,
+        expires_at=timezone.now() + portal_message_age(),
+        diverted_email=email,
+    )
+    _finish(email, status=Status.PORTAL, error=transport.describe_error(error))
+    _portal_notify(
+        recipient,
+        conversation,
+        category=email.category,
+        user=email.user,
+        idempotency_key=f"portal-notice:{email.message_id}",
+    )
+    return message
+
+
+@transaction.atomic
+def outbox_requeue_stale() -> int:
+    """Put back e-mail stuck in "sending" (a worker died mid-send); it may go twice, same Message-ID."""
+    timeout = int(getattr(settings, "HAVEN_MAIL_SENDING_TIMEOUT_SECONDS", 900))
+    cutoff = timezone.now() - timedelta(seconds=timeout)
+    stale = list(
+        OutgoingEmail.objects.filter(status=Status.SENDING, claimed_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )
+    )
+    now = timezone.now()
+    count = 0
+    for pk in stale:
+        count += OutgoingEmail.objects.filter(pk=pk, status=Status.SENDING).update(
+            status=Status.QUEUED,
+            next_attempt_at=now,
+            last_error="the worker stopped while sending; sending again",
+        )
+        _enqueue_send(OutgoingEmail(pk=pk, next_attempt_at=now))
+    return count
+
+
+@transaction.atomic
+def outgoing_email_retry(*, email: OutgoingEmail, actor: User) -> OutgoingEmail:
+    """Staff send a failed e-mail again, with a fresh set of attempts."""
+    now = timezone.now()
+    updated = OutgoingEmail.objects.filter(pk=email.pk, status=Status.FAILED).update(
+        status=Status.QUEUED, attempts=0, next_attempt_at=now
+    )
+    email.refresh_from_db()
+    if updated:
+        _enqueue_send(email)
+    return email
+
+
+def tracking_open(*, token: str) -> bool:
+    """Record the first opening of an e-mail whose user agreed to tracking (MAIL-9)."""
+    return bool(
+        OutgoingEmail.objects.filter(tracking_token=token, opened_at__isnull=True).update(
+            opened_at=timezone.now()
+        )
+    )
+
+
+# --- The secure e-mail portal (MAIL-3, MAIL-4, MAIL-5) ---------------------------------------
+
+
+class PortalLocked(Exception):
+    """Too many wrong passwords: the recipient resets the password through their address."""
+
+
+def portal_message_age() -> timedelta:
+    return timedelta(days=int(getattr(settings, "HAVEN_PORTAL_MESSAGE_DAYS", 30)))
+
+
+def portal_lock_after() -> int:
+    return int(getattr(settings, "HAVEN_PORTAL_LOCK_AFTER", 5))
+
+
+def _portal_recipient_for(address: str) -> PortalRecipient:
+    recipient, _created = PortalRecipient.objects.get_or_create(
+        address_hash=address_hash(address), defaults={"address": address.strip()}
+    )
+    return recipient
+
+
+def _portal_notify(
+    recipient: PortalRecipient,
+    conversation: PortalConversation,
+    *,
+    category: str,
+    idempotency_key: str,
+    user: User | None = None,
+) -> OutgoingEmail:
+    """The notification: only that a message waits, and a link to the whole conversation (MAIL-5)."""
+    token = links.portal_open_token(recipient_id=recipient.pk, conversation_id=conversation.pk)
+    return template_email_enqueue(
+        template="portal_message_waiting",
+        category=category,
+        to_address=recipient.address,
+        user=user,
+        language=_language_for(user, recipient),
+        link_path=reverse("mail:portal_open", kwargs={"token": token}),
+        link_expires_at=timezone.now() + links.portal_link_age(),
+        reason="a secure message is waiting in the portal",
+        idempotency_key=idempotency_key,
+        via_relay=True,
+        portal_fallback=False,
+    )
+
+
+@transaction.atomic
+def portal_message_send(
+    *,
+    to_address: str,
+    subject: str,
+    body: str,
+    actor: User,
+    conversation: PortalConversation | None = None,
+) -> PortalMessage:
+    """Haven staff write to someone without an account; they read it in the portal."""
+    to_address = to_address.strip()
+    validate_email(to_address)
+    if User.objects.filter(email__iexact=to_address).exists():
+        raise ValidationError(
+            _(
+                "This address belongs to a Haven account. Write to them in the secure message center."
+            )
+        )
+    if conversation is None:
+        recipient = _portal_recipient_for(to_address)
+        conversation = PortalConversation.objects.create(
+            recipient=recipient, haven_sender=actor, subject=subject
+        )
+    recipient = conversation.recipient
+    now = timezone.now()
+    message = PortalMessage.objects.create(
+        conversation=conversation,
+        direction=PortalMessage.Direction.FROM_HAVEN,
+        author=actor,
+        body=body,
+        expires_at=now + portal_message_age(),
+    )
+    PortalConversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
+    _portal_notify(
+        recipient,
+        conversation,
+        category=Category.NOTIFICATION,
+        idempotency_key=f"portal-message:{message.pk}",
+    )
+    return message
+
+
+@transaction.atomic
+def portal_password_create(*, recipient: PortalRecipient, password: str) -> PortalRecipient:
+    """First access: the recipient chooses the password that opens their messages (MAIL-3)."""
+    recipient = PortalRecipient.objects.select_for_update().get(pk=recipient.pk)
+    if recipient.has_password:
+        raise ValidationError(_("This address already has a password. Sign in with it."))
+    password_validation.validate_password(password)
+    recipient.set_password(password)
+    recipient.last_signed_in_at = timezone.now()
+    recipient.save()
+    return recipient
+
+
+def portal_sign_in(*, recipient: PortalRecipient, password: str) -> bool:
+    """Check the password; wrong ones count, and too many lock the portal until a reset."""
+    with transaction.atomic():
+        recipient = PortalRecipient.objects.select_for_update().get(pk=recipient.pk)
+        if recipient.is_locked:
+            raise PortalLocked
+        if recipient.check_password(password):
+            recipient.failed_attempts = 0
+            recipient.last_signed_in_at = timezone.now()
+            recipient.save(update_fields=["failed_attempts", "last_signed_in_at"])
+            return True
+        recipient.failed_attempts += 1
+        if recipient.failed_attempts >= portal_lock_after():
+            recipient.locked_at = timezone.now()
+        recipient.save(update_fields=["failed_attempts", "locked_at"])
+    if recipient.is_locked:
+        raise PortalLocked
+    return False
+
+
+@transaction.atomic
+def portal_reset_request(*, address: str, language: str = "") -> OutgoingEmail | None:
+    """E-mail a reset link to the address, if the portal knows it (the page says the same either way)."""
+    recipient = PortalRecipient.objects.filter(address_hash=address_hash(address)).first()
+    if recipient is None or not recipient.conversations.exists():
+        return None
+    if language and recipient.language != language:
+        recipient.language = language
+        recipient.save(update_fields=["language"])
+    token = links.portal_reset_token(
+        recipient_id=recipient.pk, credential_version=recipient.credential_version
+    )
+    # One reset e-mail per five minutes is plenty; the idempotency key folds repeats together.
+    window = int(timezone.now().timestamp() // 300)
+    return template_email_enqueue(
+        template="portal_password_reset",
+        category=Category.ANSWER,
+        to_address=recipient.address,
+        language=_language_for(None, recipient),
+        link_path=reverse("mail:portal_reset", kwargs={"token": token}),
+        link_expires_at=timezone.now() + links.portal_reset_age(),
+        reason="the recipient asked to reset the portal password",
+        idempotency_key=f"portal-reset:{recipient.pk}:{recipient.credential_version}:{window}",
+        via_relay=True,
+        portal_fallback=False,
+    )
+
+
+@transaction.atomic
+def portal_password_reset(*, recipient: PortalRecipient, password: str) -> PortalRecipient:
+    """A new password through the address: also unlocks the portal and ends other sessions."""
+    password_validation.validate_password(password)
+    recipient = PortalRecipient.objects.select_for_update().get(pk=recipient.pk)
+    recipient.set_password(password)
+    recipient.last_signed_in_at = timezone.now()
+    recipient.save()
+    return recipient
+
+
+def portal_visible_messages(conversation: PortalConversation):
+    return conversation.messages.filter(expires_at__gt=timezone.now())
+
+
+@transaction.atomic
+def portal_conversation_read(*, conversation: PortalConversation, reader: str) -> int:
+    """Mark the other side's messages read; `reader` is "recipient" or "haven"."""
+    direction = (
+        PortalMessage.Direction.FROM_HAVEN
+        if reader == "recipient"
+        else PortalMessage.Direction.FROM_RECIPIENT
+    )
+    return (
+        portal_visible_messages(conversation)
+        .filter(direction=direction, read_at__isnull=True)
+        .update(read_at=timezone.now())
+    )
+
+
+@transaction.atomic
+def portal_reply(
+    *, conversation: PortalConversation, body: str, send_copy: bool, copy_warning_accepted: bool
+) -> PortalMessage:
+    """The recipient answers in the portal; the Haven sender is told, and a copy goes if asked (MAIL-4)."""
+    body = body.strip()
+    if not body:
+        raise ValidationError(_("Write your reply before sending it."))
+    if send_copy and not copy_warning_accepted:
+        raise ValidationError(
+            _("To get a copy by e-mail, confirm that you understand the copy is not secure.")
+        )
+    recipient = conversation.recipient
+    now = timezone.now()
+    message = PortalMessage.objects.create(
+        conversation=conversation,
+        direction=PortalMessage.Direction.FROM_RECIPIENT,
+        body=body,
+        expires_at=now + portal_message_age(),
+    )
+    PortalConversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
+    sender = conversation.haven_sender
+    if sender is not None and sender.email:
+        template_email_enqueue(
+            template="portal_reply_received",
+            category=Category.NOTIFICATION,
+            to_address=sender.email,
+            user=sender,
+            link_path=reverse("mail:secure_conversation", kwargs={"pk": conversation.pk}),
+            reason="a portal recipient replied",
+            idempotency_key=f"portal-reply:{message.pk}",
+        )
+    if send_copy:
+        token = links.portal_open_token(recipient_id=recipient.pk, conversation_id=conversation.pk)
+        template_email_enqueue(
+            template="portal_reply_copy",
+            category=Category.ANSWER,
+            to_address=recipient.address,
+            language=_language_for(None, recipient),
+            link_path=reverse("mail:portal_open", kwargs={"token": token}),
+            own_words=body,
+            reason="the recipient asked for a copy of their reply",
+            idempotency_key=f"portal-copy:{message.pk}",
+            via_relay=True,
+            portal_fallback=False,
+        )
+    return message
+
+
+@transaction.atomic
+def portal_purge_expired() -> dict[str, int]:
+    """Delete portal messages past HAVEN_PORTAL_MESSAGE_DAYS, then emptied conversations and recipients."""
+    now = timezone.now()
+    _total, messages = PortalMessage.objects.filter(expires_at__lte=now).delete()
+    _total, conversations = PortalConversation.objects.filter(messages__isnull=True).delete()
+    _total, recipients = PortalRecipient.objects.filter(conversations__isnull=True).delete()
+    return {
+        "messages": messages.get("mail.PortalMessage", 0),
+        "conversations": conversations.get("mail.PortalConversation", 0),
+        "recipients": recipients.get("mail.PortalRecipient", 0),
+    }
