@@ -99,7 +99,7 @@ def _registration_taken(*, tax_id_hash: str, details: ProducerDetails, exclude_p
 
 
 def producer_register(
-    *, details: ProducerDetails, tax_id: str, username: str, password: str
+    *, details: ProducerDetails, tax_id: str, username: str, password: str, language: str = ""
 ) -> Producer:
     """A new producer account, waiting for staff approval; the tax ID is kept only as a hash."""
     tax_id_hash = tax_id_lookup_hash(tax_id)
@@ -109,7 +109,12 @@ def producer_register(
                 raise UsernameTaken
             if _registration_taken(tax_id_hash=tax_id_hash, details=details):
                 raise RegistrationConflict
-            user = User(username=username, kind=User.Kind.PRODUCER, **details.user_fields())
+            user = User(
+                username=username,
+                kind=User.Kind.PRODUCER,
+                language=language,
+                **details.user_fields(),
+            )
             user.set_password(password)
             user.password_changed_at = timezone.now()
             user.save()

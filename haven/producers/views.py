@@ -1,10 +1,13 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from haven.accounts import registration
 from haven.accounts.decorators import kind_required, staff_required
 from haven.accounts.models import User
 from haven.producers.decorators import approved_producer_required
@@ -41,6 +44,8 @@ def register(request: HttpRequest) -> HttpResponse:
             return redirect("producers:status")
         return redirect("front:home")
     form = RegistrationForm(data=request.POST or None)
+    if request.method == "POST" and registration.attempts_exhausted(request):
+        return _too_many_attempts(request, form)
     if request.method == "POST" and form.is_valid():
         try:
             producer = producer_register(
@@ -48,10 +53,14 @@ def register(request: HttpRequest) -> HttpResponse:
                 tax_id=form.cleaned_data["tax_id"],
                 username=form.cleaned_data["username"],
                 password=form.cleaned_data["password1"],
+                language=_interface_language(),
             )
         except RegistrationConflict:
+            # Counted, so nobody can try tax IDs one after another to learn who is registered.
+            registration.record_failure(request)
             form.add_error(None, DUPLICATE_MESSAGE)
         except UsernameTaken:
+            registration.record_failure(request)
             form.add_error("username", _("That username is taken. Choose another."))
         else:
             login(request, producer.user, backend="django.contrib.auth.backends.ModelBackend")
@@ -61,6 +70,26 @@ def register(request: HttpRequest) -> HttpResponse:
             )
             return redirect("producers:status")
     return render(request, "producers/register.html", {"form": form})
+
+
+def _interface_language() -> str:
+    language = translation.get_language() or ""
+    return language if language in dict(settings.LANGUAGES) else ""
+
+
+def _too_many_attempts(request: HttpRequest, form: RegistrationForm) -> HttpResponse:
+    form.is_valid()  # keeps what was typed on the page; nothing is checked against other producers
+    form.errors.clear()
+    form.add_error(
+        None,
+        _(
+            "There have been too many unsuccessful attempts to register from your connection. "
+            "For everyone's protection, wait %(minutes)s minutes and try again, "
+            "or contact producer support."
+        )
+        % {"minutes": registration.WINDOW_SECONDS // 60},
+    )
+    return render(request, "producers/register.html", {"form": form}, status=429)
 
 
 @kind_required(User.Kind.PRODUCER)

@@ -3,7 +3,9 @@ from datetime import date
 import pytest
 from django.apps import apps
 from django.contrib.sessions.models import Session
+from django.core.cache import cache
 from django.db import connection
+from django.test import override_settings
 from django.urls import reverse
 
 from haven.accounts.models import User
@@ -53,6 +55,9 @@ def every_stored_value() -> str:
 
 class RegistrationTests(HavenTestCase):
     url = reverse("producers:register")
+
+    def setUp(self):
+        cache.clear()  # refused registrations are counted per address in the cache
 
     def register(self, **changes):
         return self.client.post(self.url, registration(**changes))
@@ -193,3 +198,18 @@ class RegistrationTests(HavenTestCase):
                 response = self.client.post(self.url, registration(tax_id="12"))
                 self.assertContains(response, title)
                 self.assertContains(response, error)
+
+    @override_settings(HAVEN_REGISTRATION_FAILURE_LIMIT=2)
+    def test_repeated_refusals_pause_registration_so_tax_ids_cannot_be_probed(self):
+        for tax_id in ("111-22-3333", "444-55-6666"):
+            # Pete's licence makes each attempt a duplicate, whatever the tax ID.
+            self.register(tax_id=tax_id, licence_number="LIC-1")
+        paused = self.register(licence_number="CT-NEW-1")
+        self.assertContains(paused, "too many unsuccessful attempts", status_code=429)
+        self.assertContains(paused, 'value="Rosa Delgado Ortiz"', status_code=429)
+        self.assertFalse(User.objects.filter(username="rosa.delgado").exists())
+
+    def test_the_interface_language_is_kept_for_later_e_mails(self):
+        self.client.cookies["haven_language"] = "it"
+        self.register()
+        self.assertEqual(User.objects.get(username="rosa.delgado").language, "it")
