@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -9,9 +10,9 @@ from django.utils.translation import gettext as _
 
 from haven.accounts.decorators import staff_required
 
-# Apps that put cards on the staff workspace, in the order staff see them; each app's
-# `<app>/staff_cards.html` shows only the cards the signed-in role may use.
-STAFF_CARD_APPS = ("support", "producers", "records", "audit")
+# Any app may put cards on the staff workspace with a `<app>/staff_cards.html` that shows only
+# the cards the signed-in role may use. These come first, the others in INSTALLED_APPS order.
+STAFF_CARDS_FIRST = ("support", "messaging", "producers", "records", "audit")
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -53,9 +54,12 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 
 
 def staff_card_templates() -> list[str]:
+    labels = [config.label for config in apps.get_app_configs() if config.name.startswith("haven.")]
+    ordered = [label for label in STAFF_CARDS_FIRST if label in labels]
+    ordered += [label for label in labels if label not in ordered]
     templates = []
-    for app in STAFF_CARD_APPS:
-        name = f"{app}/staff_cards.html"
+    for label in ordered:
+        name = f"{label}/staff_cards.html"
         try:
             get_template(name)
         except TemplateDoesNotExist:

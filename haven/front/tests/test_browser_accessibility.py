@@ -5,8 +5,6 @@ from playwright.sync_api import expect
 
 from haven.testing.browser import DESKTOP, PHONE, axe_violations, save_screenshot, sign_in
 
-FOCUSED = "() => document.activeElement"
-
 
 def focused(page, script: str):
     return page.evaluate(f"() => {{ const element = document.activeElement; return {script}; }}")
