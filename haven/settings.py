@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "haven.audit",
     "haven.records",
     "haven.support",
+    "haven.messaging",
     "haven.mail",
 ]
 

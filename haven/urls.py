@@ -8,6 +8,7 @@ urlpatterns = [
     path("audit/", include("haven.audit.urls")),
     path("records/", include("haven.records.urls")),
     path("support/", include("haven.support.urls")),
+    path("messages/", include("haven.messaging.urls")),
     path("mail/", include("haven.mail.urls")),
     path("plans/", include("haven.plans.urls")),
 ]

@@ -1,0 +1,43 @@
+"""`haven messaging purge` and `haven messaging rescan`: the message center's periodic jobs."""
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from haven.messaging import services
+
+
+class Command(BaseCommand):
+    help = "Periodic jobs of the secure message center: purge (MSG-5) and rescan (MSG-6)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        commands = parser.add_subparsers(dest="action", required=True)
+        purge = commands.add_parser(
+            "purge",
+            help=(
+                "Delete conversations, with their messages and attachments, that were closed "
+                "more than HAVEN_MESSAGE_RETENTION_DAYS days ago, except those under legal hold. "
+                "Open conversations are never purged. Runs in batches and can be re-run."
+            ),
+        )
+        purge.add_argument("--batch-size", type=int, default=200)
+        purge.add_argument(
+            "--dry-run", action="store_true", help="Only count what would be deleted."
+        )
+        commands.add_parser(
+            "rescan",
+            help=(
+                "Screen attachments and messages that wait in quarantine because the scanner "
+                "was down; clean files become downloadable, infected ones are destroyed."
+            ),
+        )
+
+    def handle(self, *args, action: str, **options) -> None:
+        if action == "purge":
+            if options["dry_run"]:
+                count = services.past_retention().count()
+                self.stdout.write(f"{count} conversations are past retention.")
+                return
+            count = services.messages_purge(batch_size=options["batch_size"])
+            self.stdout.write(self.style.SUCCESS(f"{count} conversations purged."))
+        else:
+            waiting = services.quarantine_rescan()
+            self.stdout.write(f"{waiting} items still wait for the scanner.")

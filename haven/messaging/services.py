@@ -1,0 +1,989 @@
+"""The message center's rules: who sees which conversation, sending, screening, reading, retention.
+
+Every write is a keyword-only `<entity>_<action>(*, ..., actor)` function. Sending is idempotent:
+the form's key is unique per author, so a double submit or a retry finds the first message.
+"""
+
+import posixpath
+import unicodedata
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from django.apps import apps
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import (
+    Count,
+    DateTimeField,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from haven.accounts.models import User
+from haven.caregivers.models import Grant, Scope
+from haven.caregivers.services import acting_member, grant_for
+from haven.messaging import clamd
+from haven.messaging.models import (
+    TOPIC_ROUTES,
+    Attachment,
+    Broadcast,
+    Conversation,
+    Message,
+    Notification,
+    NotificationPreference,
+    Participant,
+    Queue,
+    ScanStatus,
+    Topic,
+)
+from haven.plans.models import EmployerGroup, Member
+
+# The sender learns only that it was refused, never why (MSG-6).
+FILE_REFUSED = gettext_lazy("This file cannot be accepted.")
+MESSAGE_REFUSED = gettext_lazy("This message cannot be accepted.")
+MAX_ATTACHMENTS = 5
+MAX_BODY_CHARS = 20_000
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+RESCAN_DELAY = timedelta(minutes=5)
+
+# The extensions each sniffed type may carry; the first bytes decide the type, not the name.
+EXTENSIONS = {
+    Attachment.Kind.PDF: {".pdf"},
+    Attachment.Kind.PNG: {".png"},
+    Attachment.Kind.JPEG: {".jpg", ".jpeg"},
+    Attachment.Kind.TEXT: {".txt"},
+}
+
+
+def field_error(field: str, message, code: str) -> ValidationError:
+    """An error the view puts on the form field it concerns."""
+    return ValidationError({field: ValidationError(message, code=code)})
+
+
+def attachment_max_bytes() -> int:
+    return getattr(settings, "HAVEN_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+
+
+def retention_days() -> int:
+    # Six years after closing: HIPAA's documentation period; plans may set longer.
+    return getattr(settings, "HAVEN_MESSAGE_RETENTION_DAYS", 6 * 366)
+
+
+def encryption_on() -> bool:
+    """Only the benchmark turns this off, to measure encryption's cost; production refuses."""
+    return getattr(settings, "HAVEN_MESSAGE_ENCRYPTION", True)
+
+
+# --- Whose inbox, and who may see a conversation ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Mailbox:
+    """The inbox a request works in: a member's (perhaps through a grant) or an account's own."""
+
+    member: Member | None = None
+    account: User | None = None
+    grant: Grant | None = None
+
+    def conversations(self) -> QuerySet[Conversation]:
+        if self.member is not None:
+            found = Conversation.objects.filter(member=self.member)
+            # Sensitive categories are never opened by a grant.
+            return found.filter(is_sensitive=False) if self.grant is not None else found
+        return Conversation.objects.filter(account=self.account)
+
+    @property
+    def allows_clinical_topics(self) -> bool:
+        return self.member is not None
+
+    @property
+    def topics(self) -> list[tuple[str, str]]:
+        if self.allows_clinical_topics:
+            return list(Topic.choices)
+        return [(value, label) for value, label in Topic.choices if not TOPIC_ROUTES[value][1]]
+
+
+def mailbox_for(request: HttpRequest) -> Mailbox:
+    """The inbox of the person the request acts for; a grant without messages opens none."""
+    user = request.user
+    if user.is_staff_member:
+        raise PermissionDenied
+    member = acting_member(request)
+    if member is None:
+        return Mailbox(account=user)
+    if member.pk == user.member_id:
+        return Mailbox(member=member)
+    grant = grant_for(user, member, Scope.MESSAGES)
+    if grant is None:
+        raise PermissionDenied
+    return Mailbox(member=member, grant=grant)
+
+
+def staff_queue(user: User) -> str | None:
+    """The one queue a staff member works: their role's, if their role has one."""
+    if not user.is_staff_member or user.staff_role not in Queue.values:
+        return None
+    return user.staff_role
+
+
+def granted_member_ids(user: User) -> list[int]:
+    """Members whose messages this user may open through a current grant."""
+    grants = Grant.objects.current().filter(grantee=user).select_related("member")
+    return [
+        grant.member_id
+        for grant in grants
+        if Scope.MESSAGES in grant.scopes and grant_for(user, grant.member, Scope.MESSAGES)
+    ]
+
+
+def conversations_visible_to(user: User) -> QuerySet[Conversation]:
+    """Deny by default: the member, their permitted caregivers and guardians, the team's queue."""
+    if not user.is_authenticated:
+        return Conversation.objects.none()
+    if user.is_staff_member:
+        queue = staff_queue(user)
+        if queue is None:
+            return Conversation.objects.none()
+        return Conversation.objects.filter(queue=queue)
+    visible = Q(account=user)
+    if user.member_id is not None:
+        visible |= Q(member_id=user.member_id)
+    granted = granted_member_ids(user)
+    if granted:
+        visible |= Q(member_id__in=granted, is_sensitive=False)
+    return Conversation.objects.filter(visible)
+
+
+def conversation_for(user: User, pk: int) -> Conversation:
+    conversation = (
+        conversations_visible_to(user).select_related("member", "account", "assigned_to")
+    ).filter(pk=pk)
+    found = conversation.first()
+    if found is None:
+        raise Conversation.DoesNotExist
+    return found
+
+
+def acts_on_behalf(user: User, conversation: Conversation) -> bool:
+    return (
+        not user.is_staff_member
+        and conversation.member_id is not None
+        and conversation.member_id != user.member_id
+    )
+
+
+# --- Lists and unread counts -----------------------------------------------------------------
+
+
+def with_reading_state(conversations: QuerySet[Conversation], user: User) -> QuerySet:
+    """Annotate each conversation with the user's unread count and archive state.
+
+    Unread = messages by others after the user's read marker, counted at query time.
+    """
+    place = Participant.objects.filter(conversation=OuterRef("pk"), user=user)
+    unread = (
+        Message.objects.filter(conversation=OuterRef("pk"), created_at__gt=OuterRef("read_up_to"))
+        .exclude(author=user)
+        .order_by()
+        .values("conversation")
+        .annotate(total=Count("pk"))
+        .values("total")
+    )
+    return conversations.annotate(
+        read_up_to=Coalesce(
+            Subquery(place.values("last_read_at")[:1]), Value(EPOCH, output_field=DateTimeField())
+        ),
+        archived_at=Subquery(place.values("archived_at")[:1]),
+    ).annotate(
+        unread=Coalesce(Subquery(unread, output_field=IntegerField()), 0),
+        is_archived=Q(archived_at__isnull=False) & Q(archived_at__gte=F("last_message_at")),
+    )
+
+
+def inbox(mailbox: Mailbox, user: User, *, archived: bool = False) -> QuerySet:
+    listed = with_reading_state(mailbox.conversations(), user).filter(is_archived=archived)
+    return listed.select_related("assigned_to").order_by("-last_message_at")
+
+
+def unread_conversation_count(user: User, mailbox: Mailbox | None = None) -> int:
+    """Conversations in the inbox with something unread: the number on the inbox link."""
+    if user.is_staff_member:
+        conversations = Conversation.objects.filter(assigned_to=user, status="open")
+    elif mailbox is not None:
+        conversations = mailbox.conversations()
+    else:
+        conversations = conversations_visible_to(user)
+    return with_reading_state(conversations, user).filter(is_archived=False, unread__gt=0).count()
+
+
+def queue_conversations(user: User, *, status: str, assigned: str) -> QuerySet:
+    queue = staff_queue(user)
+    if queue is None:
+        return Conversation.objects.none()
+    listed = with_reading_state(Conversation.objects.filter(queue=queue, status=status), user)
+    if assigned == "me":
+        listed = listed.filter(assigned_to=user)
+    elif assigned == "nobody":
+        listed = listed.filter(assigned_to__isnull=True)
+    last_side = Message.objects.filter(conversation=OuterRef("pk")).order_by("-created_at", "-pk")
+    return (
+        listed.annotate(last_side=Subquery(last_side.values("side")[:1]))
+        .select_related("member", "account", "assigned_to")
+        .order_by("-last_message_at")
+    )
+
+
+def colleagues_for(conversation: Conversation) -> QuerySet[User]:
+    """Staff who may be given this conversation: those working its queue."""
+    return User.objects.filter(
+        kind=User.Kind.STAFF, staff_role=conversation.queue, is_active=True
+    ).order_by("first_name", "username")
+
+
+# --- Screening (MSG-6) -----------------------------------------------------------------------
+
+
+@dataclass
+class ScreenedFile:
+    name: str
+    content: bytes
+    kind: str
+    status: str
+
+
+def _status_for(verdict: clamd.Verdict) -> str:
+    return {
+        clamd.Verdict.CLEAN: ScanStatus.CLEAN,
+        clamd.Verdict.NOT_CONFIGURED: ScanStatus.UNSCANNED,
+        clamd.Verdict.UNAVAILABLE: ScanStatus.PENDING,
+    }[verdict]
+
+
+def sniff_kind(content: bytes) -> str | None:
+    """The allowed type the first bytes show, whatever the file is called."""
+    if content.startswith(b"%PDF-"):
+        return Attachment.Kind.PDF
+    if content.startswith(b"\x89PNG\r\n\x1a\n"):
+        return Attachment.Kind.PNG
+    if content.startswith(b"\xff\xd8\xff"):
+        return Attachment.Kind.JPEG
+    if b"\0" not in content:
+        try:
+            content.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        return Attachment.Kind.TEXT
+    return None
+
+
+def clean_filename(name: str) -> str:
+    base = posixpath.basename(name.replace("\\", "/"))
+    base = "".join(ch for ch in unicodedata.normalize("NFC", base) if ch.isprintable())
+    return base.strip()[-150:] or "file"
+
+
+def screen_file(upload: UploadedFile) -> ScreenedFile:
+    """Size, then malicious code, then type: an infected file is refused without a reason."""
+    limit = attachment_max_bytes()
+    if upload.size is None or upload.size > limit:
+        raise field_error(
+            "attachments",
+            _("Files can be at most %(size)s.") % {"size": filesizeformat(limit)},
+            "size",
+        )
+    content = upload.read()
+    if len(content) > limit:
+        raise field_error(
+            "attachments",
+            _("Files can be at most %(size)s.") % {"size": filesizeformat(limit)},
+            "size",
+        )
+    if not content:
+        raise field_error("attachments", _("This file is empty."), "empty")
+    verdict = clamd.scan(content)
+    if verdict is clamd.Verdict.INFECTED:
+        raise field_error("attachments", FILE_REFUSED, "refused")
+    name = clean_filename(upload.name or "")
+    kind = sniff_kind(content)
+    extension = posixpath.splitext(name)[1].lower()
+    if kind is None or extension not in EXTENSIONS[kind]:
+        raise field_error(
+            "attachments", _("Send a PDF, PNG or JPEG image, or plain text (.txt) file."), "type"
+        )
+    return ScreenedFile(name=name, content=content, kind=kind, status=_status_for(verdict))
+
+
+def screen_text(*texts: str) -> str:
+    """Screen what a person wrote as the files are screened; refuse it without a reason."""
+    verdict = clamd.scan("\n".join(texts).encode())
+    if verdict is clamd.Verdict.INFECTED:
+        raise field_error("body", MESSAGE_REFUSED, "refused")
+    return _status_for(verdict)
+
+
+# --- Writing ---------------------------------------------------------------------------------
+
+
+def _check_body(body: str) -> str:
+    body = body.strip()
+    if not body:
+        raise field_error("body", _("Write your message."), "empty")
+    if len(body) > MAX_BODY_CHARS:
+        raise field_error(
+            "body",
+            _("A message can be at most %(count)s characters.") % {"count": MAX_BODY_CHARS},
+            "long",
+        )
+    return body
+
+
+def _existing(actor: User, idempotency_key: uuid.UUID) -> Message | None:
+    return (
+        Message.objects.select_related("conversation")
+        .filter(author=actor, idempotency_key=idempotency_key)
+        .first()
+    )
+
+
+def _create_message(
+    *,
+    conversation: Conversation,
+    author: User,
+    side: str,
+    body: str,
+    body_status: str,
+    files: list[ScreenedFile],
+    idempotency_key: uuid.UUID,
+    at: datetime,
+) -> Message:
+    message = Message(
+        conversation=conversation,
+        author=author,
+        side=side,
+        idempotency_key=idempotency_key,
+        scan_status=body_status,
+        created_at=at,
+    )
+    message.start_envelope(encrypt=encryption_on())
+    message.seal("body", body.encode())
+    message.save()
+    for screened in files:
+        attachment = Attachment(
+            message=message,
+            content_type=screened.kind,
+            size=len(screened.content),
+            scan_status=screened.status,
+            scanned_at=at if screened.status == ScanStatus.CLEAN else None,
+            created_at=at,
+        )
+        attachment.start_envelope(encrypt=encryption_on())
+        attachment.seal("filename", screened.name.encode())
+        attachment.seal("content", screened.content)
+        attachment.save()
+    Conversation.objects.filter(pk=conversation.pk).update(last_message_at=at)
+    conversation.last_message_at = at
+    _mark_read(conversation, author, at)
+    notify_new_message(message)
+    if body_status == ScanStatus.PENDING or any(
+        screened.status == ScanStatus.PENDING for screened in files
+    ):
+        _schedule_rescan()
+    return message
+
+
+def conversation_start(
+    *,
+    mailbox: Mailbox,
+    topic: str,
+    subject: str,
+    body: str,
+    files: list[UploadedFile],
+    idempotency_key: uuid.UUID,
+    actor: User,
+) -> Conversation:
+    """A member (or someone acting for them) writes to a team; the topic picks the queue."""
+    existing = _existing(actor, idempotency_key)
+    if existing is not None:
+        return existing.conversation
+    if topic not in dict(mailbox.topics):
+        raise field_error("topic", _("Choose a topic from the list."), "topic")
+    subject = subject.strip()
+    if not subject:
+        raise field_error("subject", _("Give your message a subject."), "subject")
+    body = _check_body(body)
+    body_status = screen_text(subject, body)
+    screened = [screen_file(upload) for upload in files[:MAX_ATTACHMENTS]]
+    queue, clinical = TOPIC_ROUTES[topic]
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            conversation = Conversation(
+                member=mailbox.member,
+                account=mailbox.account,
+                topic=topic,
+                queue=queue,
+                is_clinical=clinical,
+                started_by=actor,
+                created_at=now,
+                last_message_at=now,
+            )
+            conversation.start_envelope(encrypt=encryption_on())
+            conversation.seal("subject", subject[:200].encode())
+            conversation.save()
+            _create_message(
+                conversation=conversation,
+                author=actor,
+                side=Message.Side.MEMBER,
+                body=body,
+                body_status=body_status,
+                files=screened,
+                idempotency_key=idempotency_key,
+                at=now,
+            )
+    except IntegrityError:
+        # The same form was submitted twice at once: the first one is the message.
+        existing = _existing(actor, idempotency_key)
+        if existing is None:
+            raise
+        return existing.conversation
+    return conversation
+
+
+def message_send(
+    *,
+    conversation: Conversation,
+    body: str,
+    files: list[UploadedFile],
+    idempotency_key: uuid.UUID,
+    actor: User,
+) -> Message:
+    """Answer in a conversation the actor may see; closed conversations take no new messages."""
+    existing = _existing(actor, idempotency_key)
+    if existing is not None:
+        return existing
+    if not conversations_visible_to(actor).filter(pk=conversation.pk).exists():
+        raise PermissionDenied
+    if not conversation.is_open:
+        raise ValidationError(
+            _("This conversation is closed. Start a new message instead."), code="closed"
+        )
+    body = _check_body(body)
+    body_status = screen_text(body)
+    screened = [screen_file(upload) for upload in files[:MAX_ATTACHMENTS]]
+    side = Message.Side.STAFF if actor.is_staff_member else Message.Side.MEMBER
+    try:
+        with transaction.atomic():
+            message = _create_message(
+                conversation=conversation,
+                author=actor,
+                side=side,
+                body=body,
+                body_status=body_status,
+                files=screened,
+                idempotency_key=idempotency_key,
+                at=timezone.now(),
+            )
+            if actor.is_staff_member and conversation.assigned_to_id is None:
+                # Whoever answers an unassigned conversation takes it.
+                Conversation.objects.filter(pk=conversation.pk).update(assigned_to=actor)
+    except IntegrityError:
+        existing = _existing(actor, idempotency_key)
+        if existing is None:
+            raise
+        return existing
+    return message
+
+
+def members_for_audience(
+    *, member_ids: list[str], group: EmployerGroup | None
+) -> tuple[list[Member], list[str]]:
+    """The roster members a plan message goes to, and any member IDs not found."""
+    if group is not None:
+        return list(group.members.order_by("pk")), []
+    wanted = list(dict.fromkeys(value.strip() for value in member_ids if value.strip()))
+    found = {member.member_id: member for member in Member.objects.filter(member_id__in=wanted)}
+    return [found[value] for value in wanted if value in found], [
+        value for value in wanted if value not in found
+    ]
+
+
+def broadcast_send(
+    *,
+    members: list[Member],
+    topic: str,
+    subject: str,
+    body: str,
+    group: EmployerGroup | None,
+    idempotency_key: uuid.UUID,
+    actor: User,
+) -> Broadcast:
+    """The plan posts a message to one member or many: one conversation each (MSG-1).
+
+    Each copy is encrypted under its own data key, as any message is.
+    """
+    existing = Broadcast.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+    queue = staff_queue(actor)
+    if queue is None:
+        raise PermissionDenied
+    if TOPIC_ROUTES.get(topic, (None,))[0] != queue:
+        raise field_error("topic", _("Choose a topic your team answers."), "topic")
+    if not members:
+        raise field_error("member_ids", _("Choose at least one member."), "audience")
+    subject = subject.strip()
+    if not subject:
+        raise field_error("subject", _("Give your message a subject."), "subject")
+    body = _check_body(body)
+    body_status = screen_text(subject, body)
+    now = timezone.now()
+    clinical = TOPIC_ROUTES[topic][1]
+    try:
+        with transaction.atomic():
+            broadcast = Broadcast.objects.create(
+                sender=actor,
+                topic=topic,
+                group=group,
+                recipient_count=len(members),
+                idempotency_key=idempotency_key,
+                created_at=now,
+            )
+            for member in members:
+                conversation = Conversation(
+                    member=member,
+                    topic=topic,
+                    queue=queue,
+                    is_clinical=clinical,
+                    origin=Conversation.Origin.PLAN,
+                    started_by=actor,
+                    assigned_to=actor,
+                    broadcast=broadcast,
+                    created_at=now,
+                    last_message_at=now,
+                )
+                conversation.start_envelope(encrypt=encryption_on())
+                conversation.seal("subject", subject[:200].encode())
+                conversation.save()
+                _create_message(
+                    conversation=conversation,
+                    author=actor,
+                    side=Message.Side.STAFF,
+                    body=body,
+                    body_status=body_status,
+                    files=[],
+                    idempotency_key=uuid.uuid5(idempotency_key, str(member.pk)),
+                    at=now,
+                )
+    except IntegrityError:
+        existing = Broadcast.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        return existing
+    return broadcast
+
+
+# --- Staff work on a conversation ------------------------------------------------------------
+
+
+def _require_queue(conversation: Conversation, actor: User) -> None:
+    if staff_queue(actor) != conversation.queue:
+        raise PermissionDenied
+
+
+@transaction.atomic
+def conversation_assign(
+    *, conversation: Conversation, assignee: User | None, actor: User
+) -> Conversation:
+    _require_queue(conversation, actor)
+    if assignee is not None and not colleagues_for(conversation).filter(pk=assignee.pk).exists():
+        raise field_error("assignee", _("Choose someone who works this queue."), "assignee")
+    conversation.assigned_to = assignee
+    conversation.save(update_fields=["assigned_to"])
+    return conversation
+
+
+@transaction.atomic
+def conversation_close(*, conversation: Conversation, actor: User) -> Conversation:
+    """Closing starts the retention clock (MSG-5)."""
+    _require_queue(conversation, actor)
+    if conversation.is_open:
+        conversation.status = Conversation.Status.CLOSED
+        conversation.closed_at = timezone.now()
+        conversation.closed_by = actor
+        conversation.save(update_fields=["status", "closed_at", "closed_by"])
+    return conversation
+
+
+@transaction.atomic
+def conversation_reopen(*, conversation: Conversation, actor: User) -> Conversation:
+    _require_queue(conversation, actor)
+    if not conversation.is_open:
+        conversation.status = Conversation.Status.OPEN
+        conversation.closed_at = None
+        conversation.closed_by = None
+        conversation.save(update_fields=["status", "closed_at", "closed_by"])
+    return conversation
+
+
+@transaction.atomic
+def conversation_classify(
+    *, conversation: Conversation, topic: str, is_sensitive: bool, actor: User
+) -> Conversation:
+    """Staff correct the topic or flag a sensitive category; clinical work moves to the care team.
+
+    A sensitive conversation is clinical, and is hidden from caregivers and guardians at once.
+    """
+    _require_queue(conversation, actor)
+    if topic not in TOPIC_ROUTES:
+        raise field_error("topic", _("Choose a topic from the list."), "topic")
+    if conversation.account_id is not None and (TOPIC_ROUTES[topic][1] or is_sensitive):
+        raise ValidationError(
+            _("Only a plan member's conversation can be clinical."), code="clinical"
+        )
+    if is_sensitive and not TOPIC_ROUTES[topic][1]:
+        topic = Topic.CARE_QUESTION
+    queue, clinical = TOPIC_ROUTES[topic]
+    if queue != conversation.queue:
+        conversation.assigned_to = None
+    conversation.topic, conversation.queue = topic, queue
+    conversation.is_clinical, conversation.is_sensitive = clinical, is_sensitive
+    conversation.save(
+        update_fields=["topic", "queue", "is_clinical", "is_sensitive", "assigned_to"]
+    )
+    return conversation
+
+
+@transaction.atomic
+def conversation_archive(*, conversation: Conversation, archived: bool, actor: User) -> None:
+    """Out of the inbox until a newer message arrives; per person, the others keep theirs."""
+    if not conversations_visible_to(actor).filter(pk=conversation.pk).exists():
+        raise PermissionDenied
+    Participant.objects.update_or_create(
+        conversation=conversation,
+        user=actor,
+        defaults={"archived_at": timezone.now() if archived else None},
+    )
+
+
+# --- Reading ---------------------------------------------------------------------------------
+
+
+@dataclass
+class ShownAttachment:
+    pk: int
+    filename: str
+    size: int
+    content_type: str
+    scan_status: str
+    can_be_opened: bool
+
+
+@dataclass
+class ShownMessage:
+    pk: int
+    author: User
+    side: str
+    body: str
+    withheld: bool
+    created_at: datetime
+    attachments: list[ShownAttachment] = field(default_factory=list)
+    read_by_member: bool = False
+
+
+@dataclass
+class ShownConversation:
+    conversation: Conversation
+    subject: str
+    messages: list[ShownMessage]
+    member_read_at: datetime | None
+
+
+def _mark_read(conversation: Conversation, user: User, up_to: datetime) -> None:
+    """Move the user's read marker forward (never back) to the newest message they were shown."""
+    place, created = Participant.objects.get_or_create(
+        conversation=conversation, user=user, defaults={"last_read_at": up_to}
+    )
+    if not created and (place.last_read_at is None or place.last_read_at < up_to):
+        Participant.objects.filter(pk=place.pk).update(last_read_at=up_to)
+
+
+def _audited_read(*, conversation: Conversation, actor: User, on_behalf: bool) -> None:
+    """The one place messaging records a read of message content (switch to haven.audit.access)."""
+
+
+def conversation_read(*, conversation: Conversation, actor: User) -> ShownConversation:
+    """Decrypt a conversation for someone allowed to see it, and move their read marker."""
+    if not conversations_visible_to(actor).filter(pk=conversation.pk).exists():
+        raise PermissionDenied
+    with transaction.atomic():
+        _audited_read(
+            conversation=conversation,
+            actor=actor,
+            on_behalf=acts_on_behalf(actor, conversation),
+        )
+        messages = list(
+            conversation.messages.select_related("author", "conversation").prefetch_related(
+                # Attachments' contents stay in the database until someone opens one.
+                Prefetch("attachments", queryset=Attachment.objects.defer("content_sealed"))
+            )
+        )
+        member_read_at = (
+            Participant.objects.filter(conversation=conversation)
+            .exclude(user__kind=User.Kind.STAFF)
+            .aggregate(latest=Max("last_read_at"))["latest"]
+        )
+        shown = []
+        for message in messages:
+            withheld = message.is_withheld
+            shown.append(
+                ShownMessage(
+                    pk=message.pk,
+                    author=message.author,
+                    side=message.side,
+                    body="" if withheld else message.body,
+                    withheld=withheld,
+                    created_at=message.created_at,
+                    attachments=[
+                        ShownAttachment(
+                            pk=attachment.pk,
+                            filename=attachment.filename,
+                            size=attachment.size,
+                            content_type=attachment.content_type,
+                            scan_status=attachment.scan_status,
+                            can_be_opened=attachment.can_be_opened,
+                        )
+                        for attachment in message.attachments.all()
+                    ],
+                    read_by_member=member_read_at is not None
+                    and member_read_at >= message.created_at,
+                )
+            )
+        if messages:
+            _mark_read(conversation, actor, messages[-1].created_at)
+    return ShownConversation(
+        conversation=conversation,
+        subject=conversation.subject,
+        messages=shown,
+        member_read_at=member_read_at,
+    )
+
+
+def attachment_open(*, pk: int, actor: User) -> tuple[Attachment, bytes]:
+    """An attachment's name and content, once screened, for someone who may see its message."""
+    attachment = (
+        Attachment.objects.select_related("message__conversation")
+        .filter(pk=pk, message__conversation__in=conversations_visible_to(actor))
+        .first()
+    )
+    if attachment is None:
+        raise Attachment.DoesNotExist
+    if not attachment.can_be_opened:
+        raise PermissionDenied
+    with transaction.atomic():
+        _audited_read(
+            conversation=attachment.message.conversation,
+            actor=actor,
+            on_behalf=acts_on_behalf(actor, attachment.message.conversation),
+        )
+        return attachment, attachment.unseal("content")
+
+
+def subjects_for(conversations) -> dict[int, str]:
+    """Decrypted subjects for a page of conversations (lists show them to people allowed)."""
+    return {conversation.pk: conversation.subject for conversation in conversations}
+
+
+# --- Notifications (MSG-4) -------------------------------------------------------------------
+
+
+def recipients_of(message: Message) -> list[User]:
+    """Who hears of a new message: the other side, never the author."""
+    conversation = message.conversation
+    if message.side == Message.Side.MEMBER:
+        people = [conversation.assigned_to] if conversation.assigned_to_id else []
+    elif conversation.account_id is not None:
+        people = [conversation.account]
+    else:
+        people = list(User.objects.filter(member_id=conversation.member_id, is_active=True))
+        if not conversation.is_sensitive:
+            grants = Grant.objects.current().filter(member_id=conversation.member_id)
+            people += [
+                grant.grantee
+                for grant in grants.select_related("grantee", "member")
+                if grant.grantee.is_active
+                and grant_for(grant.grantee, grant.member, Scope.MESSAGES)
+            ]
+    unique = {person.pk: person for person in people if person.pk != message.author_id}
+    return list(unique.values())
+
+
+def preferences_for(user: User) -> NotificationPreference:
+    return NotificationPreference.objects.filter(user=user).first() or NotificationPreference(
+        user=user
+    )
+
+
+@transaction.atomic
+def notification_preferences_update(
+    *, user: User, by_email: bool, by_text: bool, by_push: bool, actor: User
+) -> NotificationPreference:
+    if actor.pk != user.pk:
+        raise PermissionDenied
+    preference, _created = NotificationPreference.objects.update_or_create(
+        user=user,
+        defaults={
+            "by_email": by_email,
+            "by_text": by_text,
+            "by_push": by_push,
+            "updated_at": timezone.now(),
+        },
+    )
+    return preference
+
+
+def conversation_link(conversation: Conversation) -> str:
+    return reverse("messaging:conversation", kwargs={"pk": conversation.pk})
+
+
+def _email_waiting_message(*, user: User, message: Message) -> bool:
+    """Queue the fixed "a secure message is waiting" e-mail in the mail outbox (haven.mail).
+
+    Integration point: until haven.mail is installed the e-mail is recorded as waiting for a
+    provider, like text and push.
+    """
+    if not apps.is_installed("haven.mail"):
+        return False
+    from haven.mail.services import secure_message_notify
+
+    sent = secure_message_notify(
+        user=user,
+        link_path=conversation_link(message.conversation),
+        idempotency_key=f"messaging:{message.uuid}:{user.pk}",
+    )
+    return sent is not None
+
+
+def notify_new_message(message: Message) -> list[Notification]:
+    """Tell each recipient by the channels they chose; nothing of the message goes with it."""
+    made = []
+    for user in recipients_of(message):
+        preference = preferences_for(user)
+        chosen = [
+            (Notification.Channel.EMAIL, preference.by_email),
+            (Notification.Channel.TEXT, preference.by_text and bool(user.phone)),
+            (Notification.Channel.PUSH, preference.by_push),
+        ]
+        for channel, wanted in chosen:
+            if not wanted:
+                continue
+            if channel == Notification.Channel.EMAIL:
+                if not user.email:
+                    status = Notification.Status.NO_ADDRESS
+                elif _email_waiting_message(user=user, message=message):
+                    status = Notification.Status.QUEUED
+                else:
+                    status = Notification.Status.NO_PROVIDER
+            else:
+                # No SMS or push provider is configured yet: recorded, not sent.
+                status = Notification.Status.NO_PROVIDER
+            made.append(
+                Notification.objects.create(
+                    user=user, message=message, channel=channel, status=status
+                )
+            )
+    return made
+
+
+# --- Quarantine and rescanning (MSG-6) -------------------------------------------------------
+
+
+def _schedule_rescan() -> None:
+    from haven.messaging.tasks import rescan_quarantined
+
+    rescan_quarantined.using(run_after=timezone.now() + RESCAN_DELAY).enqueue()
+
+
+def quarantine_rescan(*, batch_size: int = 100) -> int:
+    """Screen what waited while the scanner was down; returns how many still wait.
+
+    Clean files become downloadable; infected ones are destroyed and marked refused.
+    """
+    pending_files = Attachment.objects.filter(scan_status=ScanStatus.PENDING).select_related(
+        "message__conversation"
+    )
+    for attachment in pending_files.order_by("pk")[:batch_size]:
+        verdict = clamd.scan(attachment.unseal("content"))
+        if verdict is clamd.Verdict.UNAVAILABLE:
+            break
+        with transaction.atomic():
+            attachment.scanned_at = timezone.now()
+            if verdict is clamd.Verdict.INFECTED:
+                attachment.scan_status = ScanStatus.REFUSED
+                attachment.content_sealed = b""
+            else:
+                attachment.scan_status = _status_for(verdict)
+            attachment.save(update_fields=["scan_status", "scanned_at", "content_sealed"])
+    pending_bodies = Message.objects.filter(scan_status=ScanStatus.PENDING).select_related(
+        "conversation"
+    )
+    for message in pending_bodies.order_by("pk")[:batch_size]:
+        verdict = clamd.scan(message.body.encode())
+        if verdict is clamd.Verdict.UNAVAILABLE:
+            break
+        with transaction.atomic():
+            if verdict is clamd.Verdict.INFECTED:
+                message.scan_status = ScanStatus.REFUSED
+                message.seal("body", b"")
+            else:
+                message.scan_status = _status_for(verdict)
+            message.save(update_fields=["scan_status", "body_sealed"])
+    return (
+        Attachment.objects.filter(scan_status=ScanStatus.PENDING).count()
+        + Message.objects.filter(scan_status=ScanStatus.PENDING).count()
+    )
+
+
+# --- Retention (MSG-5) -----------------------------------------------------------------------
+
+
+def past_retention(now: datetime | None = None) -> QuerySet[Conversation]:
+    cutoff = (now or timezone.now()) - timedelta(days=retention_days())
+    return Conversation.objects.filter(
+        status=Conversation.Status.CLOSED, closed_at__lt=cutoff, legal_hold=False
+    )
+
+
+def messages_purge(*, batch_size: int = 200, now: datetime | None = None) -> int:
+    """Delete conversations closed longer ago than the retention period, not under legal hold.
+
+    One batch per transaction, so a long purge never holds locks for long and can be resumed.
+    """
+    deleted = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                past_retention(now).order_by("pk").values_list("pk", flat=True)[:batch_size]
+            )
+            if not batch:
+                break
+            Conversation.objects.filter(pk__in=batch).delete()
+        deleted += len(batch)
+    Broadcast.objects.filter(conversations__isnull=True).delete()
+    return deleted
