@@ -1,8 +1,9 @@
-"""Which person's record a signed-in user is acting on; shown on every page (ACC-9)."""
+"""Which person's record a signed-in user is acting on; shown on every page (ACC-7, ACC-9)."""
 
 from django.http import HttpRequest, HttpResponse
 
 from haven.caregivers.models import Grant
+from haven.support.services import member_blocked
 
 ACTING_FOR_GRANT = "haven_acting_for_grant"
 
@@ -19,8 +20,8 @@ def acting_for(get_response):
                 .filter(pk=grant_id, grantee=request.user)
                 .first()
             )
-            if grant is None:
-                # Expired or revoked since it was chosen: back to the user's own record at once.
+            if grant is None or member_blocked(grant.member):
+                # Expired, revoked or blocked since it was chosen: back to one's own record at once.
                 del request.session[ACTING_FOR_GRANT]
             else:
                 request.acting_grant = grant

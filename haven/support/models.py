@@ -5,6 +5,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from haven.accounts.models import User
+from haven.plans.models import Member
+
 
 class AccessBlock(models.Model):
     """A member's request, taken by support, to block online access to their accounts (ACC-7)."""
@@ -39,3 +42,12 @@ class AccessBlock(models.Model):
     @property
     def is_active(self) -> bool:
         return self.lifted_at is None
+
+    def covered_members(self):
+        """The member, and with a family block everyone on the same subscriber's roster."""
+        if self.include_family:
+            return self.member.family()
+        return Member.objects.filter(pk=self.member_id)
+
+    def covered_accounts(self):
+        return User.objects.filter(member__in=self.covered_members())
