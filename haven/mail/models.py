@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from haven.lib import crypto
 from haven.lib.hashing import lookup_hash
 
 ADDRESS_PURPOSE = "mail-address"
@@ -225,8 +226,51 @@ class PortalRecipient(models.Model):
         return bool(self.password) and check_password(raw_password, self.password)
 
 
-class PortalConversation(models.Model):
+class Sealed(models.Model):
+    """Fields stored encrypted under the record's own data key (haven.lib.crypto, MSG-3)."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    wrapped_key = models.BinaryField(default=b"", editable=False)
+    kek_id = models.CharField(max_length=32, db_index=True, default="", editable=False)
+
+    ENVELOPE_LABEL = ""
+    ENVELOPE_CONTEXT_FIELDS: tuple[str, ...] = ("uuid",)
+
+    class Meta:
+        abstract = True
+
+    def envelope_context(self) -> bytes:
+        return f"{self.ENVELOPE_LABEL}:{self.uuid}".encode()
+
+    def _key(self) -> crypto.DataKey:
+        if getattr(self, "_data_key", None) is None:
+            if not self.kek_id and not self.wrapped_key:
+                self._data_key = crypto.new_data_key(context=self.envelope_context())
+                self.wrapped_key = self._data_key.wrapped
+                self.kek_id = self._data_key.kek_id
+            else:
+                self._data_key = crypto.unwrap_data_key(
+                    wrapped=self.wrapped_key, kek_id=self.kek_id, context=self.envelope_context()
+                )
+        return self._data_key
+
+    def seal(self, field: str, value: str) -> None:
+        context = self.envelope_context() + b"|" + field.encode()
+        setattr(
+            self, f"{field}_sealed", crypto.encrypt(self._key(), value.encode(), context=context)
+        )
+
+    def unseal(self, field: str) -> str:
+        context = self.envelope_context() + b"|" + field.encode()
+        return crypto.decrypt(
+            self._key(), getattr(self, f"{field}_sealed"), context=context
+        ).decode()
+
+
+class PortalConversation(Sealed):
     """One conversation between a Haven sender and a portal recipient; shown one at a time (MAIL-5)."""
+
+    ENVELOPE_LABEL = "mail.portal_conversation"
 
     recipient = models.ForeignKey(
         PortalRecipient, on_delete=models.CASCADE, related_name="conversations"
@@ -238,7 +282,7 @@ class PortalConversation(models.Model):
         on_delete=models.SET_NULL,
         related_name="portal_conversations",
     )
-    subject = models.CharField(_("subject"), max_length=200)
+    subject_sealed = models.BinaryField(default=b"", editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     last_message_at = models.DateTimeField(default=timezone.now)
 
@@ -248,9 +292,19 @@ class PortalConversation(models.Model):
     def __str__(self) -> str:
         return f"portal conversation {self.pk}"
 
+    @property
+    def subject(self) -> str:
+        return self.unseal("subject")
 
-class PortalMessage(models.Model):
-    """A message in a portal conversation. Stored as plain text until Haven's message encryption exists."""
+    @subject.setter
+    def subject(self, value: str) -> None:
+        self.seal("subject", value)
+
+
+class PortalMessage(Sealed):
+    """A message in a portal conversation; its body is stored encrypted."""
+
+    ENVELOPE_LABEL = "mail.portal_message"
 
     class Direction(models.TextChoices):
         FROM_HAVEN = "from_haven", _("From Haven")
@@ -263,7 +317,7 @@ class PortalMessage(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    body = models.TextField(_("message"))
+    body_sealed = models.BinaryField(default=b"", editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     read_at = models.DateTimeField(null=True, blank=True)
@@ -283,6 +337,14 @@ class PortalMessage(models.Model):
 
     def __str__(self) -> str:
         return f"portal message {self.pk}"
+
+    @property
+    def body(self) -> str:
+        return self.unseal("body")
+
+    @body.setter
+    def body(self, value: str) -> None:
+        self.seal("body", value)
 
 
 def new_tracking_token() -> str:

@@ -166,6 +166,7 @@ class RecordingHandler:
 
     received: list[Received] = field(default_factory=list)
     mail_commands: list[tuple[str, bool]] = field(default_factory=list)
+    refused: set[str] = field(default_factory=set)
 
     @staticmethod
     def _encrypted(server, session) -> bool:
@@ -176,6 +177,12 @@ class RecordingHandler:
         self.mail_commands.append((address, self._encrypted(server, session)))
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refused:
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
