@@ -7,6 +7,7 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from haven.accounts import registration
 from haven.accounts.forms import REFUSALS
 from haven.accounts.models import ConsumerProfile, User, UserSession
 from haven.accounts.services import RegistrationRefused
@@ -54,6 +55,7 @@ class MemberRegistrationTests(HavenTestCase):
         response = self.client.get(reverse("accounts:register"))
         self.assertContains(response, reverse("accounts:register_member"))
         self.assertContains(response, reverse("accounts:register_consumer"))
+        self.assertContains(response, reverse("producers:register"))
 
     @pytest.mark.promise("ACC-1")
     def test_a_member_whose_details_match_the_roster_gets_an_account_and_is_signed_in(self):
@@ -184,6 +186,9 @@ class MemberRegistrationTests(HavenTestCase):
             reverse("accounts:register_member"), self.details(), REMOTE_ADDR="192.0.2.7"
         )
         self.assertRedirects(other_address, reverse("front:home"))
+
+    def test_the_pause_comes_after_ten_refused_attempts_unless_configured(self):
+        self.assertEqual(registration.failure_limit(), 10)
 
     def test_a_date_of_birth_in_the_future_is_refused(self):
         tomorrow = timezone.localdate() + timedelta(days=1)
