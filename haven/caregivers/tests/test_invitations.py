@@ -247,3 +247,12 @@ class InvitationTests(HavenTestCase):
         )
         self.assertRedirects(response, reverse("caregivers:accept"))
         self.assertContains(self.client.get(reverse("caregivers:accept")), ">Accept</button>")
+
+
+class TranslatedPagesTests(HavenTestCase):
+    def test_the_invitation_page_reads_in_spanish_and_italian(self):
+        self.sign_in(self.elena)
+        for language, heading in (("es", "Invitar a un cuidador"), ("it", "Invita un assistente")):
+            self.client.cookies["haven_language"] = language
+            response = self.client.get(reverse("caregivers:invite"))
+            self.assertContains(response, f"<h1>{heading}</h1>", html=True)
