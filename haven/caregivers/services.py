@@ -31,7 +31,8 @@ def grant_for(
 ) -> Grant | None:
     """The current grant that lets `user` act for `member` within `scope`, or None.
 
-    Grants on a member whose online access is blocked open nothing (ACC-7).
+    One's own record needs no grant. Grants on a member whose online access is blocked
+    open nothing (ACC-7).
     """
     if not user.is_authenticated or user.kind not in GRANT_HOLDER_KINDS:
         return None

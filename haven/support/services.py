@@ -54,6 +54,14 @@ def online_access_blocked(user: User) -> bool:
     return user.member_id is not None and blocks_covering(user.member).exists()
 
 
+def _already_blocked(member: Member, *, include_family: bool) -> bool:
+    if not include_family:
+        return blocks_covering(member).exists()
+    return AccessBlock.objects.filter(
+        lifted_at__isnull=True, include_family=True, member__in=member.family()
+    ).exists()
+
+
 def _require_member_services(actor: User) -> None:
     if not actor.has_staff_role(*MEMBER_SERVICES_ROLES):
         raise PermissionDenied
@@ -67,6 +75,11 @@ def access_block_create(
     _require_member_services(actor)
     if not reason.strip():
         raise ValidationError(_("Write down the reason the member gave."), code="reason")
+    if _already_blocked(member, include_family=include_family):
+        raise ValidationError(
+            _("A block in force already covers this request. Nothing was changed."),
+            code="already_blocked",
+        )
     block = AccessBlock.objects.create(
         member=member, include_family=include_family, reason=reason.strip(), created_by=actor
     )

@@ -169,6 +169,14 @@ class AccessBlockTests(HavenTestCase):
         self.assertTrue(block.is_active)
         self.assertEqual(AccessBlock.objects.count(), 1)
 
+    def test_a_request_already_covered_by_a_block_changes_nothing(self):
+        self.block(self.alice_member, include_family=True)
+        response = self.block(self.bruno_member, include_family=False)
+        self.assertContains(response, "A block in force already covers this request.")
+        self.assertEqual(AccessBlock.objects.count(), 1)
+        self.block(self.alice_member, include_family=False)
+        self.assertEqual(AccessBlock.objects.count(), 1)
+
     def test_the_block_needs_a_reason_and_an_identity_check(self):
         self.sign_in(self.representative)
         response = self.client.post(
