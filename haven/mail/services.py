@@ -2,6 +2,7 @@
 
 import smtplib
 from datetime import timedelta
+from email import policy as email_policy
 from email.message import EmailMessage
 from email.utils import format_datetime
 
@@ -309,8 +310,12 @@ def secure_message_notify(
 # --- The sender's job (MAIL-1, MAIL-2) -------------------------------------------------------
 
 
+# Long header values (the unsubscribe URL) must stay plain text, not RFC 2047 encoded words.
+MESSAGE_POLICY = email_policy.SMTP.clone(max_line_length=998)
+
+
 def build_message(email: OutgoingEmail) -> EmailMessage:
-    message = EmailMessage()
+    message = EmailMessage(policy=MESSAGE_POLICY)
     message["From"] = f"{settings.SITE_NAME} <{sender_address()}>"
     message["To"] = email.to_address
     message["Subject"] = email.subject
