@@ -34,7 +34,12 @@ def test_the_skip_link_is_the_first_stop_and_moves_focus_into_main(page, people)
     expect(page.get_by_role("heading", name="Hello, Alice")).to_be_visible()
 
 
-PUBLIC_PAGES = {"home": "/", "sign-in": "/accounts/login/", "register": "/accounts/register/"}
+PUBLIC_PAGES = {
+    "home": "/",
+    "sign-in": "/accounts/login/",
+    "register": "/accounts/register/",
+    "not-found": "/no-such-page/",
+}
 MEMBER_PAGES = {"member-home": "/", "profile": "/accounts/profile/"}
 STAFF_PAGES = {"staff-workspace": "/staff/"}
 
