@@ -3,6 +3,7 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from haven.audit.policy import Sensitivity
 from haven.messaging.models import NotificationPreference, Topic
 from haven.messaging.services import MAX_ATTACHMENTS, MAX_BODY_CHARS, attachment_max_bytes
 from haven.plans.models import EmployerGroup
@@ -84,12 +85,13 @@ class AssignForm(forms.Form):
 
 class ClassifyForm(forms.Form):
     topic = forms.ChoiceField(label=_("Topic"), choices=Topic.choices)
-    is_sensitive = forms.BooleanField(
+    sensitive_category = forms.ChoiceField(
         label=_("Sensitive category"),
         required=False,
+        choices=[("", _("None")), *Sensitivity.choices],
         help_text=_(
-            "For example mental health, substance use or reproductive health. Hidden from "
-            "caregivers and guardians, and answered only by the care team."
+            "Hidden from caregivers and guardians, and answered only by the care team roles "
+            "the privacy policy allows."
         ),
     )
 

@@ -11,6 +11,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from haven.audit.policy import Sensitivity
 from haven.lib import crypto
 
 
@@ -139,10 +140,10 @@ class Conversation(Sealed):
     topic = models.CharField(_("topic"), max_length=24, choices=Topic.choices)
     queue = models.CharField(_("team"), max_length=24, choices=Queue.choices)
     is_clinical = models.BooleanField(default=False)
-    is_sensitive = models.BooleanField(
-        _("sensitive category"),
-        default=False,
-        help_text=_("Hidden from caregivers and guardians; only the member and the care team."),
+    # A protected category (haven.audit.policy.Sensitivity): never opened by a caregiver's or
+    # guardian's grant, and only to the care team roles the policy table names.
+    sensitive_category = models.CharField(
+        _("sensitive category"), max_length=24, choices=Sensitivity.choices, blank=True
     )
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
     origin = models.CharField(max_length=8, choices=Origin.choices, default=Origin.MEMBER)
@@ -187,8 +188,8 @@ class Conversation(Sealed):
                 name="conversation_clinical_only_for_care_team",
             ),
             models.CheckConstraint(
-                condition=models.Q(is_sensitive=False) | models.Q(is_clinical=True),
-                name="conversation_sensitive_is_clinical",
+                condition=models.Q(sensitive_category="") | models.Q(is_clinical=True),
+                name="conversation_sensitive_category_is_clinical",
             ),
             models.CheckConstraint(
                 condition=models.Q(status="open", closed_at__isnull=True)
@@ -207,6 +208,10 @@ class Conversation(Sealed):
     @property
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
+
+    @property
+    def is_sensitive(self) -> bool:
+        return bool(self.sensitive_category)
 
 
 class Message(Sealed):
@@ -346,6 +351,7 @@ class Notification(models.Model):
         QUEUED = "queued", _("Queued for sending")
         NO_PROVIDER = "no_provider", _("Waiting: no provider configured for this channel")
         NO_ADDRESS = "no_address", _("Not sent: no address on file")
+        OPTED_OUT = "opted_out", _("Not sent: the person opted out of these e-mails")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="message_alerts"

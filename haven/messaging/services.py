@@ -10,7 +10,6 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -37,8 +36,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from haven.accounts.models import User
+from haven.audit import access
+from haven.audit.policy import FIELDS, Purpose, Resource, Sensitivity
 from haven.caregivers.models import Grant, Scope
 from haven.caregivers.services import acting_member, grant_for
+from haven.mail.models import OutgoingEmail
+from haven.mail.services import secure_message_notify
 from haven.messaging import clamd
 from haven.messaging.models import (
     TOPIC_ROUTES,
@@ -106,7 +109,7 @@ class Mailbox:
         if self.member is not None:
             found = Conversation.objects.filter(member=self.member)
             # Sensitive categories are never opened by a grant.
-            return found.filter(is_sensitive=False) if self.grant is not None else found
+            return found.filter(sensitive_category="") if self.grant is not None else found
         return Conversation.objects.filter(account=self.account)
 
     @property
@@ -167,7 +170,7 @@ def conversations_visible_to(user: User) -> QuerySet[Conversation]:
         visible |= Q(member_id=user.member_id)
     granted = granted_member_ids(user)
     if granted:
-        visible |= Q(member_id__in=granted, is_sensitive=False)
+        visible |= Q(member_id__in=granted, sensitive_category="")
     return Conversation.objects.filter(visible)
 
 
@@ -490,6 +493,10 @@ def message_send(
     side = Message.Side.STAFF if actor.is_staff_member else Message.Side.MEMBER
     try:
         with transaction.atomic():
+            if actor.is_staff_member and conversation.assigned_to_id is None:
+                # Whoever answers an unassigned conversation takes it.
+                Conversation.objects.filter(pk=conversation.pk).update(assigned_to=actor)
+                conversation.assigned_to = actor
             message = _create_message(
                 conversation=conversation,
                 author=actor,
@@ -500,9 +507,6 @@ def message_send(
                 idempotency_key=idempotency_key,
                 at=timezone.now(),
             )
-            if actor.is_staff_member and conversation.assigned_to_id is None:
-                # Whoever answers an unassigned conversation takes it.
-                Conversation.objects.filter(pk=conversation.pk).update(assigned_to=actor)
     except IntegrityError:
         existing = _existing(actor, idempotency_key)
         if existing is None:
@@ -644,7 +648,7 @@ def conversation_reopen(*, conversation: Conversation, actor: User) -> Conversat
 
 @transaction.atomic
 def conversation_classify(
-    *, conversation: Conversation, topic: str, is_sensitive: bool, actor: User
+    *, conversation: Conversation, topic: str, sensitive_category: str, actor: User
 ) -> Conversation:
     """Staff correct the topic or flag a sensitive category; clinical work moves to the care team.
 
@@ -653,19 +657,21 @@ def conversation_classify(
     _require_queue(conversation, actor)
     if topic not in TOPIC_ROUTES:
         raise field_error("topic", _("Choose a topic from the list."), "topic")
-    if conversation.account_id is not None and (TOPIC_ROUTES[topic][1] or is_sensitive):
+    if sensitive_category and sensitive_category not in Sensitivity.values:
+        raise field_error("sensitive_category", _("Choose a category from the list."), "category")
+    if conversation.account_id is not None and (TOPIC_ROUTES[topic][1] or sensitive_category):
         raise ValidationError(
             _("Only a plan member's conversation can be clinical."), code="clinical"
         )
-    if is_sensitive and not TOPIC_ROUTES[topic][1]:
+    if sensitive_category and not TOPIC_ROUTES[topic][1]:
         topic = Topic.CARE_QUESTION
     queue, clinical = TOPIC_ROUTES[topic]
     if queue != conversation.queue:
         conversation.assigned_to = None
     conversation.topic, conversation.queue = topic, queue
-    conversation.is_clinical, conversation.is_sensitive = clinical, is_sensitive
+    conversation.is_clinical, conversation.sensitive_category = clinical, sensitive_category
     conversation.save(
-        update_fields=["topic", "queue", "is_clinical", "is_sensitive", "assigned_to"]
+        update_fields=["topic", "queue", "is_clinical", "sensitive_category", "assigned_to"]
     )
     return conversation
 
@@ -724,20 +730,76 @@ def _mark_read(conversation: Conversation, user: User, up_to: datetime) -> None:
         Participant.objects.filter(pk=place.pk).update(last_read_at=up_to)
 
 
-def _audited_read(*, conversation: Conversation, actor: User, on_behalf: bool) -> None:
-    """The one place messaging records a read of message content (switch to haven.audit.access)."""
+# Messages with customer service about bills, coverage or the website hold no clinical content;
+# the policy table opens them to customer service under this resource once it names it.
+SERVICE_MESSAGES = "service_messages"
 
 
-def conversation_read(*, conversation: Conversation, actor: User) -> ShownConversation:
+def message_resource(conversation: Conversation) -> str:
+    """The part of the member's record a conversation is, for the audited accessor."""
+    if conversation.is_clinical or SERVICE_MESSAGES not in FIELDS:
+        return Resource.MESSAGES
+    return SERVICE_MESSAGES
+
+
+def reading_purpose(user: User, conversation: Conversation) -> str | None:
+    """Why staff open a conversation: their team's work on it; members need no purpose."""
+    if not user.is_staff_member:
+        return None
+    if conversation.queue == Queue.CARE_TEAM:
+        return Purpose.TREATMENT
+    return Purpose.PAYMENT if conversation.topic == Topic.CLAIMS else Purpose.OPERATIONS
+
+
+def audited_read(
+    *,
+    conversation: Conversation,
+    actor: User,
+    request: HttpRequest | None = None,
+    subtype: str = "read",
+) -> access.Permitted | None:
+    """Every read of a member's messages goes through the audited accessor, which decides and
+    records it (AUD-1, AUD-3); raises `access.AccessDenied` when the policy refuses.
+
+    Conversations of accounts without a roster entry are not part of a member's record.
+    Call outside a transaction: the accessor records in a durable transaction of its own.
+    """
+    if conversation.member_id is None:
+        return None
+    return access.read(
+        member=conversation.member,
+        resource=message_resource(conversation),
+        purpose=reading_purpose(actor, conversation),
+        record_id=conversation.pk,
+        category=conversation.sensitive_category,
+        actor=actor,
+        request=request,
+        subtype=subtype,
+    )
+
+
+def audited_inbox_read(
+    *, mailbox: Mailbox, actor: User, request: HttpRequest | None = None
+) -> access.Permitted | None:
+    """A page of a member's inbox shows their subjects: one audited read of their messages."""
+    if mailbox.member is None:
+        return None
+    resources = [Resource.MESSAGES]
+    if SERVICE_MESSAGES in FIELDS:
+        resources.append(SERVICE_MESSAGES)
+    return access.read(
+        member=mailbox.member, resource=resources, actor=actor, request=request, subtype="list"
+    )
+
+
+def conversation_read(
+    *, conversation: Conversation, actor: User, request: HttpRequest | None = None
+) -> ShownConversation:
     """Decrypt a conversation for someone allowed to see it, and move their read marker."""
     if not conversations_visible_to(actor).filter(pk=conversation.pk).exists():
         raise PermissionDenied
+    audited_read(conversation=conversation, actor=actor, request=request)
     with transaction.atomic():
-        _audited_read(
-            conversation=conversation,
-            actor=actor,
-            on_behalf=acts_on_behalf(actor, conversation),
-        )
         messages = list(
             conversation.messages.select_related("author", "conversation").prefetch_related(
                 # Attachments' contents stay in the database until someone opens one.
@@ -785,10 +847,12 @@ def conversation_read(*, conversation: Conversation, actor: User) -> ShownConver
     )
 
 
-def attachment_open(*, pk: int, actor: User) -> tuple[Attachment, bytes]:
+def attachment_open(
+    *, pk: int, actor: User, request: HttpRequest | None = None
+) -> tuple[Attachment, bytes]:
     """An attachment's name and content, once screened, for someone who may see its message."""
     attachment = (
-        Attachment.objects.select_related("message__conversation")
+        Attachment.objects.select_related("message__conversation__member")
         .filter(pk=pk, message__conversation__in=conversations_visible_to(actor))
         .first()
     )
@@ -796,18 +860,13 @@ def attachment_open(*, pk: int, actor: User) -> tuple[Attachment, bytes]:
         raise Attachment.DoesNotExist
     if not attachment.can_be_opened:
         raise PermissionDenied
-    with transaction.atomic():
-        _audited_read(
-            conversation=attachment.message.conversation,
-            actor=actor,
-            on_behalf=acts_on_behalf(actor, attachment.message.conversation),
-        )
-        return attachment, attachment.unseal("content")
-
-
-def subjects_for(conversations) -> dict[int, str]:
-    """Decrypted subjects for a page of conversations (lists show them to people allowed)."""
-    return {conversation.pk: conversation.subject for conversation in conversations}
+    audited_read(
+        conversation=attachment.message.conversation,
+        actor=actor,
+        request=request,
+        subtype="download",
+    )
+    return attachment, attachment.unseal("content")
 
 
 # --- Notifications (MSG-4) -------------------------------------------------------------------
@@ -862,52 +921,48 @@ def conversation_link(conversation: Conversation) -> str:
     return reverse("messaging:conversation", kwargs={"pk": conversation.pk})
 
 
-def _email_waiting_message(*, user: User, message: Message) -> bool:
-    """Queue the fixed "a secure message is waiting" e-mail in the mail outbox (haven.mail).
-
-    Integration point: until haven.mail is installed the e-mail is recorded as waiting for a
-    provider, like text and push.
-    """
-    if not apps.is_installed("haven.mail"):
-        return False
-    from haven.mail.services import secure_message_notify
-
-    sent = secure_message_notify(
+def _email_waiting_message(*, user: User, message: Message) -> str:
+    """Queue the fixed "a secure message is waiting" e-mail in the mail outbox (MAIL-6, MAIL-7)."""
+    if not user.email:
+        return Notification.Status.NO_ADDRESS
+    email = secure_message_notify(
         user=user,
         link_path=conversation_link(message.conversation),
         idempotency_key=f"messaging:{message.uuid}:{user.pk}",
     )
-    return sent is not None
+    if email.status == OutgoingEmail.Status.SUPPRESSED:
+        return Notification.Status.OPTED_OUT
+    return Notification.Status.QUEUED
 
 
 def notify_new_message(message: Message) -> list[Notification]:
-    """Tell each recipient by the channels they chose; nothing of the message goes with it."""
+    """Tell each recipient by the channels they chose; nothing of the message goes with it.
+
+    Text and push are recorded, not sent: no SMS or push provider is configured yet.
+    """
     made = []
     for user in recipients_of(message):
         preference = preferences_for(user)
-        chosen = [
-            (Notification.Channel.EMAIL, preference.by_email),
-            (Notification.Channel.TEXT, preference.by_text and bool(user.phone)),
-            (Notification.Channel.PUSH, preference.by_push),
-        ]
-        for channel, wanted in chosen:
-            if not wanted:
-                continue
-            if channel == Notification.Channel.EMAIL:
-                if not user.email:
-                    status = Notification.Status.NO_ADDRESS
-                elif _email_waiting_message(user=user, message=message):
-                    status = Notification.Status.QUEUED
-                else:
-                    status = Notification.Status.NO_PROVIDER
-            else:
-                # No SMS or push provider is configured yet: recorded, not sent.
-                status = Notification.Status.NO_PROVIDER
-            made.append(
-                Notification.objects.create(
-                    user=user, message=message, channel=channel, status=status
+        statuses = []
+        if preference.by_email:
+            statuses.append(
+                (Notification.Channel.EMAIL, _email_waiting_message(user=user, message=message))
+            )
+        if preference.by_text:
+            statuses.append(
+                (
+                    Notification.Channel.TEXT,
+                    Notification.Status.NO_PROVIDER
+                    if user.phone
+                    else Notification.Status.NO_ADDRESS,
                 )
             )
+        if preference.by_push:
+            statuses.append((Notification.Channel.PUSH, Notification.Status.NO_PROVIDER))
+        made += [
+            Notification.objects.create(user=user, message=message, channel=channel, status=status)
+            for channel, status in statuses
+        ]
     return made
 
 
@@ -923,37 +978,48 @@ def _schedule_rescan() -> None:
 def quarantine_rescan(*, batch_size: int = 100) -> int:
     """Screen what waited while the scanner was down; returns how many still wait.
 
-    Clean files become downloadable; infected ones are destroyed and marked refused.
+    Clean files become downloadable; infected ones are destroyed and marked refused, and an
+    infected message body is withheld. Stops at the first sign the scanner is still down.
     """
-    pending_files = Attachment.objects.filter(scan_status=ScanStatus.PENDING).select_related(
-        "message__conversation"
-    )
-    for attachment in pending_files.order_by("pk")[:batch_size]:
-        verdict = clamd.scan(attachment.unseal("content"))
-        if verdict is clamd.Verdict.UNAVAILABLE:
-            break
-        with transaction.atomic():
-            attachment.scanned_at = timezone.now()
-            if verdict is clamd.Verdict.INFECTED:
-                attachment.scan_status = ScanStatus.REFUSED
-                attachment.content_sealed = b""
+    for model in (Attachment, Message):
+        last_pk = 0
+        while True:
+            pending = model.objects.filter(scan_status=ScanStatus.PENDING, pk__gt=last_pk)
+            related = "message__conversation" if model is Attachment else "conversation"
+            batch = list(pending.select_related(related).order_by("pk")[:batch_size])
+            if not batch:
+                break
+            for item in batch:
+                if not _rescan_one(item):
+                    return _still_waiting()
+                last_pk = item.pk
+    return _still_waiting()
+
+
+def _rescan_one(item: Attachment | Message) -> bool:
+    """Screen one waiting item; False when the scanner gave no verdict."""
+    is_file = isinstance(item, Attachment)
+    verdict = clamd.scan(item.unseal("content" if is_file else "body"))
+    if verdict is clamd.Verdict.UNAVAILABLE:
+        return False
+    with transaction.atomic():
+        if verdict is clamd.Verdict.INFECTED:
+            item.scan_status = ScanStatus.REFUSED
+            if is_file:
+                item.content_sealed = b""
             else:
-                attachment.scan_status = _status_for(verdict)
-            attachment.save(update_fields=["scan_status", "scanned_at", "content_sealed"])
-    pending_bodies = Message.objects.filter(scan_status=ScanStatus.PENDING).select_related(
-        "conversation"
-    )
-    for message in pending_bodies.order_by("pk")[:batch_size]:
-        verdict = clamd.scan(message.body.encode())
-        if verdict is clamd.Verdict.UNAVAILABLE:
-            break
-        with transaction.atomic():
-            if verdict is clamd.Verdict.INFECTED:
-                message.scan_status = ScanStatus.REFUSED
-                message.seal("body", b"")
-            else:
-                message.scan_status = _status_for(verdict)
-            message.save(update_fields=["scan_status", "body_sealed"])
+                item.seal("body", b"")
+        else:
+            item.scan_status = _status_for(verdict)
+        if is_file:
+            item.scanned_at = timezone.now()
+            item.save(update_fields=["scan_status", "scanned_at", "content_sealed"])
+        else:
+            item.save(update_fields=["scan_status", "body_sealed"])
+    return True
+
+
+def _still_waiting() -> int:
     return (
         Attachment.objects.filter(scan_status=ScanStatus.PENDING).count()
         + Message.objects.filter(scan_status=ScanStatus.PENDING).count()

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from haven.accounts.decorators import kind_required, staff_required
 from haven.accounts.models import User
+from haven.audit import access
 from haven.messaging import services
 from haven.messaging.forms import (
     AssignForm,
@@ -28,11 +29,26 @@ QUEUE_ROLES = Queue.values
 PAGE_SIZE = 25
 
 
-def _page(request: HttpRequest, conversations):
+def _page(request: HttpRequest, conversations, *, subjects: bool = True):
+    """A page of conversations; staff lists show topics, not subjects (no content is read)."""
     page = Paginator(conversations, PAGE_SIZE).get_page(request.GET.get("page"))
-    for conversation in page:
-        conversation.subject_text = conversation.subject
+    if subjects:
+        for conversation in page:
+            conversation.subject_text = conversation.subject
     return page
+
+
+def _keep_input(form, error: ValidationError) -> None:
+    """Put the service's error on the form; text refused by screening is not shown back."""
+    refused = getattr(error, "error_dict", {}).get("body", [])
+    if any(item.code == "refused" for item in refused):
+        form.data = form.data.copy()
+        form.data["body"] = ""
+    form.add_error(None, error)
+
+
+def _refused(request: HttpRequest, error: access.AccessDenied) -> HttpResponse:
+    return render(request, "messaging/refused.html", {"reason": error.message}, status=403)
 
 
 def _conversation_or_404(request: HttpRequest, pk: int) -> Conversation:
@@ -56,11 +72,15 @@ def inbox(request: HttpRequest) -> HttpResponse:
             request,
             "messaging/staff_inbox.html",
             {
-                "page": _page(request, assigned.order_by("-last_message_at")),
+                "page": _page(request, assigned.order_by("-last_message_at"), subjects=False),
                 "queue": services.staff_queue(user),
             },
         )
     mailbox = services.mailbox_for(request)
+    try:
+        services.audited_inbox_read(mailbox=mailbox, actor=user, request=request)
+    except access.AccessDenied as error:
+        return _refused(request, error)
     return render(
         request,
         "messaging/inbox.html",
@@ -76,6 +96,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @kind_required(*NON_STAFF)
 def archived(request: HttpRequest) -> HttpResponse:
     mailbox = services.mailbox_for(request)
+    try:
+        services.audited_inbox_read(mailbox=mailbox, actor=request.user, request=request)
+    except access.AccessDenied as error:
+        return _refused(request, error)
     return render(
         request,
         "messaging/inbox.html",
@@ -113,7 +137,7 @@ def new(request: HttpRequest) -> HttpResponse:
                 actor=request.user,
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            _keep_input(form, error)
         else:
             messages.success(request, _("Your message was sent."))
             return redirect("messaging:conversation", pk=conversation.pk)
@@ -137,11 +161,14 @@ def conversation(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=user,
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            _keep_input(form, error)
         else:
             messages.success(request, _("Your message was sent."))
             return redirect(reverse("messaging:conversation", kwargs={"pk": pk}) + "#latest")
-    shown = services.conversation_read(conversation=found, actor=user)
+    try:
+        shown = services.conversation_read(conversation=found, actor=user, request=request)
+    except access.AccessDenied as error:
+        return _refused(request, error)
     context = {
         "shown": shown,
         "conversation": found,
@@ -154,7 +181,7 @@ def conversation(request: HttpRequest, pk: int) -> HttpResponse:
             initial={"assignee": found.assigned_to_id},
         )
         context["classify_form"] = ClassifyForm(
-            initial={"topic": found.topic, "is_sensitive": found.is_sensitive}
+            initial={"topic": found.topic, "sensitive_category": found.sensitive_category}
         )
     return render(request, "messaging/conversation.html", context)
 
@@ -218,7 +245,7 @@ def classify(request: HttpRequest, pk: int) -> HttpResponse:
         moved = services.conversation_classify(
             conversation=found,
             topic=form.cleaned_data["topic"],
-            is_sensitive=form.cleaned_data["is_sensitive"],
+            sensitive_category=form.cleaned_data["sensitive_category"],
             actor=request.user,
         )
         if services.staff_queue(request.user) != moved.queue:
@@ -250,9 +277,11 @@ def archive(request: HttpRequest, pk: int) -> HttpResponse:
 def attachment(request: HttpRequest, pk: int) -> HttpResponse:
     """Download a screened attachment; one still waiting for the scanner cannot be opened."""
     try:
-        found, content = services.attachment_open(pk=pk, actor=request.user)
+        found, content = services.attachment_open(pk=pk, actor=request.user, request=request)
     except Attachment.DoesNotExist as error:
         raise Http404 from error
+    except access.AccessDenied as error:
+        return _refused(request, error)
     response = HttpResponse(content, content_type=found.content_type)
     # Always a download: a file from outside never renders inside Haven's pages.
     response["Content-Disposition"] = _attachment_disposition(found.filename)
@@ -279,7 +308,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         request,
         "messaging/queue.html",
         {
-            "page": _page(request, listed),
+            "page": _page(request, listed, subjects=False),
             "status": status,
             "assigned": assigned,
             "queue_label": Queue(services.staff_queue(request.user)).label,

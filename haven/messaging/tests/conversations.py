@@ -4,9 +4,20 @@ import uuid
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from haven.audit.tests.training import train_all_staff
 from haven.messaging import services
 from haven.messaging.models import Conversation, Message
 from haven.messaging.services import Mailbox
+from haven.testing.people import HavenTestCase
+
+
+class MessagingTestCase(HavenTestCase):
+    """The named people, with staff whose privacy training is current (AUD-5)."""
+
+    @classmethod
+    def setUpTestData(cls):
+        super().setUpTestData()
+        train_all_staff(cls)
 
 
 def start(

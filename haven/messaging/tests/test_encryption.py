@@ -11,8 +11,7 @@ from django.test import override_settings
 from haven.lib import crypto
 from haven.messaging import services
 from haven.messaging.models import Attachment, Conversation, Message
-from haven.messaging.tests.conversations import reply, start, text_file
-from haven.testing.people import HavenTestCase
+from haven.messaging.tests.conversations import MessagingTestCase, reply, start, text_file
 
 SUBJECT = "Biopsy results from the dermatologist"
 BODY = "The mole on my left shoulder was benign, says the report."
@@ -46,7 +45,7 @@ def every_stored_value():
                         yield table, str(value).encode()
 
 
-class StoredEncryptedTests(HavenTestCase):
+class StoredEncryptedTests(MessagingTestCase):
     @classmethod
     def setUpTestData(cls):
         super().setUpTestData()
@@ -102,7 +101,7 @@ class StoredEncryptedTests(HavenTestCase):
             message.body  # noqa: B018
 
 
-class RotationTests(HavenTestCase):
+class RotationTests(MessagingTestCase):
     def write_under_old_key(self):
         with override_settings(**OLD_ONLY):
             conversation = start(
@@ -165,7 +164,7 @@ class RotationTests(HavenTestCase):
                 message.body  # noqa: B018
 
 
-class KeySettingsTests(HavenTestCase):
+class KeySettingsTests(MessagingTestCase):
     @override_settings(PRODUCTION=True, HAVEN_KEKS=None)
     def test_production_refuses_to_run_without_configured_keys(self):
         with self.assertRaises(ImproperlyConfigured):

@@ -4,31 +4,28 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from haven.messaging import services
 
+PURGE_RULE = (
+    "Delete conversations, with their messages and attachments, that were closed more than "
+    "HAVEN_MESSAGE_RETENTION_DAYS days ago, except those under legal hold. Open conversations "
+    "are never purged. Runs in batches and can be re-run."
+)
+RESCAN_RULE = (
+    "Screen attachments and messages that wait in quarantine because the scanner was down; "
+    "clean files become downloadable, infected ones are destroyed."
+)
+
 
 class Command(BaseCommand):
     help = "Periodic jobs of the secure message center: purge (MSG-5) and rescan (MSG-6)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         commands = parser.add_subparsers(dest="action", required=True)
-        purge = commands.add_parser(
-            "purge",
-            help=(
-                "Delete conversations, with their messages and attachments, that were closed "
-                "more than HAVEN_MESSAGE_RETENTION_DAYS days ago, except those under legal hold. "
-                "Open conversations are never purged. Runs in batches and can be re-run."
-            ),
-        )
+        purge = commands.add_parser("purge", help=PURGE_RULE, description=PURGE_RULE)
         purge.add_argument("--batch-size", type=int, default=200)
         purge.add_argument(
             "--dry-run", action="store_true", help="Only count what would be deleted."
         )
-        commands.add_parser(
-            "rescan",
-            help=(
-                "Screen attachments and messages that wait in quarantine because the scanner "
-                "was down; clean files become downloadable, infected ones are destroyed."
-            ),
-        )
+        commands.add_parser("rescan", help=RESCAN_RULE, description=RESCAN_RULE)
 
     def handle(self, *args, action: str, **options) -> None:
         if action == "purge":
