@@ -318,15 +318,19 @@ def secure_conversation(request: HttpRequest, pk: int) -> HttpResponse:
     )
     form = SecureReplyForm(data=request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.portal_message_send(
-            to_address=conversation.recipient.address,
-            subject=conversation.subject,
-            body=form.cleaned_data["body"],
-            actor=request.user,
-            conversation=conversation,
-        )
-        messages.success(request, _("Sent. The recipient gets a notification with a link."))
-        return redirect("mail:secure_conversation", pk=conversation.pk)
+        try:
+            services.portal_message_send(
+                to_address=conversation.recipient.address,
+                subject=conversation.subject,
+                body=form.cleaned_data["body"],
+                actor=request.user,
+                conversation=conversation,
+            )
+        except ValidationError as problem:
+            form.add_error(None, problem)
+        else:
+            messages.success(request, _("Sent. The recipient gets a notification with a link."))
+            return redirect("mail:secure_conversation", pk=conversation.pk)
     services.portal_conversation_read(conversation=conversation, reader="haven")
     context = {
         "conversation": conversation,
