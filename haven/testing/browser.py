@@ -17,7 +17,7 @@ import pytest
 from django.conf import settings
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from haven.accounts.models import User
 from haven.testing.people import PASSWORD, HavenTestCase
@@ -34,6 +34,8 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 ARTIFACTS = Path(settings.PROJECT_DIR) / "test-artifacts"
 AXE = Path(__file__).with_name("vendor") / "axe.min.js"
+# Generous waits: the suite shares two cores with the live server and a second worker.
+TIMEOUT_MS = 15_000
 
 __all__ = [
     "PASSWORD",
@@ -51,6 +53,7 @@ __all__ = [
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
+    expect.set_options(timeout=TIMEOUT_MS)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
@@ -90,7 +93,7 @@ def open_page(
         if viewport == PHONE:
             options |= {"is_mobile": True, "has_touch": True, "device_scale_factor": 2}
         context = browser.new_context(**options)
-        context.set_default_timeout(15_000)
+        context.set_default_timeout(TIMEOUT_MS)
         if axe:
             # An init script runs in every document before the page's own scripts, outside the
             # page's CSP, so axe needs no exception in the policy Haven serves.
