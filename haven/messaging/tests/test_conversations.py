@@ -1,6 +1,8 @@
 import uuid
 
 import pytest
+from django.template import Context, Template
+from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
@@ -434,3 +436,23 @@ class AuditedReadingTests(MessagingTestCase):
             self.assertNotContains(page, "Why was I billed twice?", status_code=403)
         event = AuditEvent.objects.filter(actor=self.representative).get()
         self.assertEqual(event.purpose, "payment")
+
+
+class InboxLinkTests(MessagingTestCase):
+    def render_count(self, user):
+        request = RequestFactory().get("/")
+        request.user = user
+        request.session = {}
+        request.acting_for = None
+        request.acting_grant = None
+        return Template("{% load messaging %}{% unread_conversations %}").render(
+            Context({"request": request})
+        )
+
+    def test_the_inbox_link_counts_conversations_with_unread_messages(self):
+        conversation = start(self.alice)
+        self.assertEqual(self.render_count(self.alice), "0")
+        reply(conversation, self.nurse)
+        reply(start(self.alice, subject="Second"), self.nurse)
+        self.assertEqual(self.render_count(self.alice), "2")
+        self.assertEqual(self.render_count(self.nurse), "0")
