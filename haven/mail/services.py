@@ -464,6 +464,18 @@ def outgoing_email_retry(*, email: OutgoingEmail, actor: User) -> OutgoingEmail:
     return email
 
 
+@transaction.atomic
+def outbox_prune() -> int:
+    """Forget finished e-mail (addresses, bodies) after HAVEN_MAIL_KEEP_DAYS; queued mail stays."""
+    keep = timedelta(days=int(getattr(settings, "HAVEN_MAIL_KEEP_DAYS", 90)))
+    finished = [Status.SENT, Status.FAILED, Status.PORTAL, Status.SUPPRESSED]
+    # A diverted e-mail's portal copy keeps its own expiry; only the link to this row goes.
+    deleted, _detail = OutgoingEmail.objects.filter(
+        status__in=finished, created_at__lt=timezone.now() - keep
+    ).delete()
+    return deleted
+
+
 def tracking_open(*, token: str) -> bool:
     """Record the first opening of an e-mail whose user agreed to tracking (MAIL-9)."""
     return bool(

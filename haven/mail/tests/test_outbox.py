@@ -1,6 +1,7 @@
 """The outbox: written with its cause, sent once by one worker, retried after an outage."""
 
 from datetime import timedelta
+from io import StringIO
 
 from django.core.management import call_command
 from django.db import transaction
@@ -166,3 +167,18 @@ class OutboxTests(MailTestCase):
         response = self.client.get(reverse("mail:outbox"))
         self.assertContains(response, "does not offer STARTTLS")
         self.assertContains(response, "alice@example.org")
+
+    def test_finished_email_is_forgotten_after_the_keeping_time_and_queued_email_stays(self):
+        old = timezone.now() - timedelta(days=91)
+        sent = self.notify("old-sent")
+        queued = self.notify("old-queued")
+        OutgoingEmail.objects.filter(pk=sent.pk).update(status=Status.SENT, sent_at=old)
+        OutgoingEmail.objects.update(created_at=old)
+        fresh = self.notify("fresh")
+        OutgoingEmail.objects.filter(pk=fresh.pk).update(status=Status.SENT, sent_at=timezone.now())
+        out = StringIO()
+        call_command("mail", "prune_outbox", stdout=out)
+        self.assertIn("forgot 1 finished e-mails", out.getvalue())
+        self.assertEqual(
+            set(OutgoingEmail.objects.values_list("pk", flat=True)), {queued.pk, fresh.pk}
+        )

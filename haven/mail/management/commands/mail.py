@@ -9,11 +9,13 @@ class Command(BaseCommand):
     help = (
         "purge_portal: delete secure e-mail portal messages older than HAVEN_PORTAL_MESSAGE_DAYS "
         "(run daily). requeue_stale: send again e-mail left in 'sending' by a worker that stopped "
-        "(run every few minutes; the same Message-ID lets a receiver recognise a repeat)."
+        "(run every few minutes; the same Message-ID lets a receiver recognise a repeat). "
+        "prune_outbox: forget sent, failed, diverted and suppressed e-mail older than "
+        "HAVEN_MAIL_KEEP_DAYS (run daily)."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("job", choices=["purge_portal", "requeue_stale"])
+        parser.add_argument("job", choices=["purge_portal", "requeue_stale", "prune_outbox"])
 
     def handle(self, *args, job: str, **options):
         if job == "purge_portal":
@@ -22,6 +24,9 @@ class Command(BaseCommand):
                 f"deleted {counts['messages']} portal messages, {counts['conversations']} "
                 f"conversations, {counts['recipients']} recipients"
             )
+        elif job == "prune_outbox":
+            count = services.outbox_prune()
+            self.stdout.write(f"forgot {count} finished e-mails")
         else:
             count = services.outbox_requeue_stale()
             self.stdout.write(f"queued {count} e-mails again")
