@@ -276,6 +276,64 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Haven <no-reply@haven.example>")
 
+# Integrations, each read from the environment (docs/deploy.md lists them).
+# Envelope encryption (MSG-3): "id1:base64key,id2:base64key" and the id that wraps new keys.
+_keks = env_str("HAVEN_KEKS") or ""
+HAVEN_KEKS = dict(item.strip().split(":", 1) for item in _keks.split(",") if ":" in item) or None
+HAVEN_KEK_CURRENT = env_str("HAVEN_KEK_CURRENT")
+if PRODUCTION and not (HAVEN_KEKS and HAVEN_KEK_CURRENT in HAVEN_KEKS):
+    raise ImproperlyConfigured("HAVEN_KEKS and HAVEN_KEK_CURRENT must be set: they protect messages")
+# Outgoing e-mail leaves only over TLS (MAIL-1): "starttls" or "implicit", never clear text.
+HAVEN_SMTP_HOST = env_str("HAVEN_SMTP_HOST", "")
+HAVEN_SMTP_TLS = env_str("HAVEN_SMTP_TLS", "starttls")
+if HAVEN_SMTP_TLS not in {"starttls", "implicit"}:
+    raise ImproperlyConfigured("HAVEN_SMTP_TLS must be starttls or implicit: e-mail never goes in clear")
+HAVEN_SMTP_PORT = env_int("HAVEN_SMTP_PORT", 465 if HAVEN_SMTP_TLS == "implicit" else 587)
+HAVEN_SMTP_USER = env_str("HAVEN_SMTP_USER", "")
+HAVEN_SMTP_PASSWORD = env_str("HAVEN_SMTP_PASSWORD", "")
+HAVEN_SMTP_CA_FILE = env_str("HAVEN_SMTP_CA_FILE") or None
+HAVEN_MAIL_DELIVERY = env_str("HAVEN_MAIL_DELIVERY", "relay")
+HAVEN_MAIL_FROM_DOMAIN = env_str("HAVEN_MAIL_FROM_DOMAIN", "")
+HAVEN_PORTAL_MESSAGE_DAYS = env_int("HAVEN_PORTAL_MESSAGE_DAYS", 30)
+# Virus scanning of uploads and message text (MSG-6): clamd's "host:port"; unset, files wait.
+HAVEN_CLAMD_ADDRESS = env_str("HAVEN_CLAMD_ADDRESS") or None
+HAVEN_ATTACHMENT_MAX_BYTES = env_int("HAVEN_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+# Audit checkpoints are signed and written where the database administrator cannot rewrite them.
+HAVEN_AUDIT_CHECKPOINT_KEY = env_str("HAVEN_AUDIT_CHECKPOINT_KEY", "")
+if env_str("HAVEN_AUDIT_CHECKPOINT_DIR"):
+    HAVEN_AUDIT_CHECKPOINT_DIR = env_str("HAVEN_AUDIT_CHECKPOINT_DIR")
+HAVEN_BREAK_GLASS_MINUTES = env_int("HAVEN_BREAK_GLASS_MINUTES", 60)
+HAVEN_MESSAGE_RETENTION_DAYS = env_int("HAVEN_MESSAGE_RETENTION_DAYS", 6 * 366)
+if env_str("HAVEN_GEOIP_PATH"):
+    HAVEN_GEOIP_PATH = env_str("HAVEN_GEOIP_PATH")
+
+# SMART on FHIR (DIS-8): django-oauth-toolkit hardened beyond its defaults. Authorization code with
+# PKCE S256 only, exact https redirect URIs (plain http only on this machine, outside production),
+# access tokens of an hour, refresh tokens (only with offline_access) that expire and rotate, and
+# a reused refresh token revokes its whole family.
+OAUTH2_PROVIDER = {
+    "PKCE_REQUIRED": True,
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"] if PRODUCTION else ["https", "http"],
+    "ALLOW_URI_WILDCARDS": False,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": 90 * 24 * 3600,
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
+    "OAUTH2_VALIDATOR_CLASS": "haven.fhir.oauth.SmartValidator",
+    "SCOPES_BACKEND_CLASS": "haven.fhir.oauth.SmartScopes",
+    "REQUEST_APPROVAL_PROMPT": "force",
+}
+
 # Structured logs; health information never goes into them.
 LOGGING = {
     "version": 1,

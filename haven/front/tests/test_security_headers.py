@@ -1,5 +1,6 @@
 """Strict security headers on every page, error page and static file (SEC-1)."""
 
+import base64
 import json
 import os
 import re
@@ -144,6 +145,8 @@ def production_environment(tmp_path: Path, **changes: str | None) -> dict[str, s
         "SECRET_KEY": secrets.token_urlsafe(60),
         "ALLOWED_HOSTS": "portal.haven.example",
         "HAVEN_LOOKUP_KEY": secrets.token_urlsafe(32),
+        "HAVEN_KEKS": "k1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+        "HAVEN_KEK_CURRENT": "k1",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'haven.sqlite3'}",
         "DJANGO_SETTINGS_MODULE": "haven.settings",
     }
@@ -258,6 +261,8 @@ def test_haven_check_deploy_is_clean_under_production_settings(tmp_path):
         ({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS must name the site's host names"),
         ({"HAVEN_LOOKUP_KEY": None}, "HAVEN_LOOKUP_KEY must be set"),
         ({"DATABASE_URL": None}, "DATABASE_URL must be set"),
+        ({"HAVEN_KEKS": None}, "HAVEN_KEKS and HAVEN_KEK_CURRENT must be set"),
+        ({"HAVEN_SMTP_TLS": "none"}, "HAVEN_SMTP_TLS must be starttls or implicit"),
         ({"DEBUG": "true"}, "DEBUG must be off in production"),
         ({"HAVEN_HTTPS": "false"}, "HAVEN_HTTPS cannot be off in production"),
     ],
