@@ -10,13 +10,20 @@ from django.utils.translation import gettext as _
 
 from haven.accounts.decorators import staff_required
 
-# Any app may put cards on the staff workspace with a `<app>/staff_cards.html` that shows only
-# the cards the signed-in role may use. These come first, the others in INSTALLED_APPS order.
+# Any app may put cards on the home page (`<app>/home_cards.html`) and on the staff workspace
+# (`<app>/staff_cards.html`), showing only what the signed-in person may use. These apps come
+# first, the others in INSTALLED_APPS order.
+HOME_CARDS_FIRST = ("messaging", "plans", "care", "producers", "caregivers", "privacy")
 STAFF_CARDS_FIRST = ("support", "messaging", "producers", "records", "audit")
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "front/home.html")
+    cards = (
+        card_templates("home_cards.html", first=HOME_CARDS_FIRST)
+        if request.user.is_authenticated
+        else []
+    )
+    return render(request, "front/home.html", {"card_templates": cards})
 
 
 def manifest(request: HttpRequest) -> JsonResponse:
@@ -53,13 +60,14 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return render(request, "front/csrf_failure.html", status=403)
 
 
-def staff_card_templates() -> list[str]:
+def card_templates(partial: str, *, first: tuple[str, ...]) -> list[str]:
+    """Every app's card partial of this name that exists, the apps in `first` leading."""
     labels = [config.label for config in apps.get_app_configs() if config.name.startswith("haven.")]
-    ordered = [label for label in STAFF_CARDS_FIRST if label in labels]
+    ordered = [label for label in first if label in labels]
     ordered += [label for label in labels if label not in ordered]
     templates = []
     for label in ordered:
-        name = f"{label}/staff_cards.html"
+        name = f"{label}/{partial}"
         try:
             get_template(name)
         except TemplateDoesNotExist:
@@ -70,4 +78,8 @@ def staff_card_templates() -> list[str]:
 
 @staff_required()
 def staff_home(request: HttpRequest) -> HttpResponse:
-    return render(request, "front/staff_home.html", {"card_templates": staff_card_templates()})
+    return render(
+        request,
+        "front/staff_home.html",
+        {"card_templates": card_templates("staff_cards.html", first=STAFF_CARDS_FIRST)},
+    )

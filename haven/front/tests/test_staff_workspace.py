@@ -3,7 +3,7 @@
 from django.urls import reverse
 
 from haven.accounts.models import User
-from haven.front.views import staff_card_templates
+from haven.front.views import STAFF_CARDS_FIRST, card_templates
 from haven.testing.people import HavenTestCase
 
 
@@ -17,7 +17,7 @@ class StaffWorkspaceTests(HavenTestCase):
                 self.assertContains(response, f"You are signed in as {role.label}.")
 
     def test_the_workspace_includes_the_cards_of_every_app_that_offers_them(self):
-        templates = staff_card_templates()
+        templates = card_templates("staff_cards.html", first=STAFF_CARDS_FIRST)
         self.assertIn("support/staff_cards.html", templates)
         self.assertEqual(len(templates), len(set(templates)))
         self.sign_in(self.representative)
@@ -31,3 +31,18 @@ class StaffWorkspaceTests(HavenTestCase):
     def test_members_cannot_open_the_workspace(self):
         self.sign_in(self.alice)
         self.assertEqual(self.client.get(reverse("front:staff_home")).status_code, 403)
+
+
+class HomeCardsTests(HavenTestCase):
+    def test_a_pending_producer_finds_the_registration_status_from_home(self):
+        self.sign_in(self.pending_producer)
+        response = self.client.get(reverse("front:home"))
+        self.assertContains(response, reverse("producers:status"))
+        self.assertNotContains(response, 'href="' + reverse("producers:home") + '"')
+
+    def test_an_approved_producer_finds_the_workspace_from_home(self):
+        self.sign_in(self.producer)
+        self.assertContains(self.client.get(reverse("front:home")), 'href="' + reverse("producers:home") + '"')
+
+    def test_visitors_get_no_app_cards(self):
+        self.assertEqual(self.client.get(reverse("front:home")).context["card_templates"], [])
