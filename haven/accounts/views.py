@@ -56,8 +56,12 @@ def _safe_next(request: HttpRequest, default: str) -> str:
 def _reason_message(reason: str) -> str | None:
     if reason == "idle":
         minutes = settings.HAVEN_SESSION_IDLE_SECONDS // 60
-        return _(
-            "You were signed out after %(minutes)s minutes without activity, to protect your information."
+        if minutes == 0:
+            return _("You were signed out after less than a minute without activity, to protect your information.")
+        return ngettext(
+            "You were signed out after %(minutes)s minute without activity, to protect your information.",
+            "You were signed out after %(minutes)s minutes without activity, to protect your information.",
+            minutes,
         ) % {"minutes": minutes}
     if reason == "expired":
         return _("Your session reached its time limit. Sign in again to continue.")
