@@ -1,5 +1,6 @@
 """Security headers Django does not set itself (SEC-1); Django's own come from settings."""
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 PERMISSIONS_POLICY = (
@@ -36,3 +37,23 @@ def static_file_headers(headers, path: str, url: str) -> None:
     headers["X-Frame-Options"] = "DENY"
     headers["Cross-Origin-Resource-Policy"] = "same-origin"
     headers["Permissions-Policy"] = PERMISSIONS_POLICY
+
+
+def client_address(get_response):
+    """Behind trusted proxies, the client's address is the one they saw, not the proxy's.
+
+    With HAVEN_TRUSTED_PROXIES = N, the N-th address from the right of X-Forwarded-For becomes
+    REMOTE_ADDR; addresses further left were written by the client and are never trusted. Rate
+    limits, sign-in locks, sessions and audit records all read REMOTE_ADDR.
+    """
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        proxies = settings.HAVEN_TRUSTED_PROXIES
+        if proxies:
+            hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+            hops = [hop for hop in hops if hop]
+            if len(hops) >= proxies:
+                request.META["REMOTE_ADDR"] = hops[-proxies]
+        return get_response(request)
+
+    return middleware
