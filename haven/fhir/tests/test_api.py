@@ -1,0 +1,193 @@
+import pytest
+from django.urls import reverse
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.capabilitystatement import CapabilityStatement
+from fhir.resources.R4B.coverage import Coverage
+from fhir.resources.R4B.explanationofbenefit import ExplanationOfBenefit
+from fhir.resources.R4B.operationoutcome import OperationOutcome
+from fhir.resources.R4B.patient import Patient
+
+from haven.audit.models import AuditEvent, EventType
+from haven.fhir.models import Authorisation
+from haven.fhir.tests.flow import bearer, connect, make_app, make_claims
+from haven.privacy.services import accounting_for
+from haven.testing.people import HavenTestCase
+
+FHIR_JSON = "application/fhir+json"
+
+
+class PatientAccessApiTests(HavenTestCase):
+    @classmethod
+    def setUpTestData(cls):
+        super().setUpTestData()
+        cls.app = make_app()
+        cls.coverage_only = make_app(
+            scopes=("launch/patient", "patient/Coverage.rs"), name="Card Wallet"
+        )
+        make_claims(cls.alice_member, 7)
+        make_claims(cls.oscar_member, 2)
+
+    def setUp(self):
+        self.token = connect(self, self.alice, self.alice_member, self.app)
+        self.auth = bearer(self.token["access_token"])
+
+    def get(self, path, **params):
+        return self.client.get(path, params, **self.auth)
+
+    @pytest.mark.promise("RIG-1")
+    def test_the_member_record_comes_as_valid_fhir_r4(self):
+        patient = self.get(f"/fhir/Patient/{self.alice_member.pk}")
+        self.assertEqual(patient.status_code, 200)
+        self.assertTrue(patient["Content-Type"].startswith(FHIR_JSON))
+        parsed = Patient.model_validate(patient.json())
+        self.assertEqual(parsed.name[0].family, "Rivera")
+        self.assertEqual(parsed.identifier[0].value, "M-ALICE")
+        coverage = self.get(f"/fhir/Coverage/{self.alice_member.pk}")
+        Coverage.model_validate(coverage.json())
+        claims = self.get("/fhir/ExplanationOfBenefit", patient=self.alice_member.pk)
+        bundle = Bundle.model_validate(claims.json())
+        self.assertEqual(bundle.total, 7)
+        for entry in claims.json()["entry"]:
+            eob = ExplanationOfBenefit.model_validate(entry["resource"])
+            self.assertEqual(eob.patient.reference, f"Patient/{self.alice_member.pk}")
+            self.assertEqual(eob.diagnosis[0].diagnosisCodeableConcept.coding[0].code, "J06.9")
+
+    def test_search_pages_with_count_and_next_links(self):
+        first = self.get("/fhir/ExplanationOfBenefit", _count=3).json()
+        self.assertEqual(len(first["entry"]), 3)
+        next_url = next(link["url"] for link in first["link"] if link["relation"] == "next")
+        second = self.client.get(next_url, **self.auth).json()
+        self.assertEqual(len(second["entry"]), 3)
+        third_url = next(link["url"] for link in second["link"] if link["relation"] == "next")
+        third = self.client.get(third_url, **self.auth).json()
+        self.assertEqual(len(third["entry"]), 1)
+        self.assertFalse([link for link in third["link"] if link["relation"] == "next"])
+        ids = {e["resource"]["id"] for page in (first, second, third) for e in page["entry"]}
+        self.assertEqual(len(ids), 7)
+
+    def test_patient_search_by_id_and_identifier(self):
+        found = self.get("/fhir/Patient", identifier="M-ALICE").json()
+        self.assertEqual(found["total"], 1)
+        self.assertEqual(self.get("/fhir/Patient", _id="999999").json()["total"], 0)
+
+    @pytest.mark.promise("DIS-8")
+    def test_a_token_never_reaches_another_members_data(self):
+        self.assertEqual(self.get(f"/fhir/Patient/{self.oscar_member.pk}").status_code, 404)
+        oscar_claim = self.oscar_member.claims.first()
+        self.assertEqual(self.get(f"/fhir/ExplanationOfBenefit/{oscar_claim.pk}").status_code, 404)
+        refused = self.get("/fhir/ExplanationOfBenefit", patient=self.oscar_member.pk)
+        self.assertEqual(refused.status_code, 403)
+        OperationOutcome.model_validate(refused.json())
+
+    def test_no_token_gets_401_with_an_operation_outcome(self):
+        response = self.client.get(f"/fhir/Patient/{self.alice_member.pk}")
+        self.assertEqual(response.status_code, 401)
+        self.assertIn("Bearer", response["WWW-Authenticate"])
+        OperationOutcome.model_validate(response.json())
+        wrong = self.client.get("/fhir/Patient", **bearer("not-a-token"))
+        self.assertEqual(wrong.status_code, 401)
+
+    def test_a_resource_outside_the_granted_scopes_gets_403(self):
+        self.client.logout()
+        token = connect(
+            self,
+            self.alice,
+            self.alice_member,
+            self.coverage_only,
+            scope="launch/patient patient/Coverage.rs",
+        )
+        auth = bearer(token["access_token"])
+        self.assertEqual(
+            self.client.get(f"/fhir/Coverage/{self.alice_member.pk}", **auth).status_code, 200
+        )
+        refused = self.client.get("/fhir/ExplanationOfBenefit", **auth)
+        self.assertEqual(refused.status_code, 403)
+        OperationOutcome.model_validate(refused.json())
+
+    def test_an_app_cannot_ask_for_scopes_staff_did_not_approve(self):
+        self.client.logout()
+        self.sign_in(self.alice)
+        from haven.fhir.tests.flow import authorize_query, pkce
+
+        _verifier, challenge = pkce()
+        response = self.client.get(
+            authorize_query(self.coverage_only, challenge, scope="patient/*.rs")
+        )
+        self.assertEqual(response.status_code, 302)
+        self.assertIn("error=invalid_scope", response["Location"])
+
+    @pytest.mark.promise("DIS-8")
+    def test_every_read_is_a_disclosure_to_the_app_in_the_accounting(self):
+        self.get(f"/fhir/Patient/{self.alice_member.pk}")
+        self.get("/fhir/ExplanationOfBenefit")
+        events = AuditEvent.objects.filter(
+            type=EventType.DISCLOSURE, member=self.alice_member, recipient="Budget Buddy"
+        )
+        self.assertEqual(events.count(), 2)
+        recipients = [entry.recipient for entry in accounting_for(self.alice_member)]
+        self.assertEqual(recipients.count("Budget Buddy"), 2)
+
+    @pytest.mark.promise("DIS-8")
+    def test_the_member_sees_the_app_and_what_it_read_and_revokes_it_at_once(self):
+        self.get(f"/fhir/Patient/{self.alice_member.pk}")
+        self.sign_in(self.alice)
+        page = self.client.get(reverse("fhir:apps"))
+        self.assertContains(page, "Budget Buddy")
+        self.assertContains(page, "Name, birth date and member ID")
+        authorisation = Authorisation.objects.get(user=self.alice, app=self.app)
+        response = self.client.post(reverse("fhir:app_revoke", args=[authorisation.pk]))
+        self.assertEqual(response.status_code, 302)
+        self.client.logout()
+        after = self.client.get(f"/fhir/Patient/{self.alice_member.pk}", **self.auth)
+        self.assertEqual(after.status_code, 401)
+        refresh = self.client.post(
+            reverse("oauth:token"),
+            {
+                "grant_type": "refresh_token",
+                "refresh_token": self.token["refresh_token"],
+                "client_id": self.app.application.client_id,
+            },
+        )
+        self.assertEqual(refresh.status_code, 400)
+
+    def test_another_member_cannot_revoke_alices_app(self):
+        authorisation = Authorisation.objects.get(user=self.alice, app=self.app)
+        self.sign_in(self.oscar)
+        response = self.client.post(reverse("fhir:app_revoke", args=[authorisation.pk]))
+        self.assertEqual(response.status_code, 404)
+        authorisation.refresh_from_db()
+        self.assertIsNone(authorisation.revoked_at)
+
+    def test_a_caregivers_token_opens_only_what_the_grant_allows(self):
+        self.client.logout()
+        token = connect(self, self.maria, self.elena_member, self.app)
+        auth = bearer(token["access_token"])
+        # Maria's grant covers messages and appointments, not claims.
+        refused = self.client.get("/fhir/ExplanationOfBenefit", **auth)
+        self.assertEqual(refused.status_code, 403)
+
+
+class DirectoryAndMetadataTests(HavenTestCase):
+    def test_metadata_is_a_capability_statement_with_the_smart_endpoints(self):
+        response = self.client.get(reverse("fhir:metadata"))
+        self.assertTrue(response["Content-Type"].startswith(FHIR_JSON))
+        statement = CapabilityStatement.model_validate(response.json())
+        extension = statement.rest[0].security.extension[0]
+        uris = {item.url: item.valueUri for item in extension.extension}
+        self.assertEqual(uris["token"], "http://testserver/oauth/token/")
+
+    def test_the_directory_is_public(self):
+        for name in ("Practitioner", "PractitionerRole", "Organization", "Location"):
+            response = self.client.get(f"/fhir/{name}", {"_count": 5})
+            self.assertEqual(response.status_code, 200, name)
+            Bundle.model_validate(response.json())
+
+    def test_an_unknown_search_parameter_is_a_400_operation_outcome(self):
+        response = self.client.get("/fhir/Practitioner", {"colour": "blue"})
+        self.assertEqual(response.status_code, 400)
+        OperationOutcome.model_validate(response.json())
+
+    def test_an_unknown_resource_type_is_a_404_operation_outcome(self):
+        response = self.client.get("/fhir/Observation")
+        self.assertEqual(response.status_code, 404)
+        OperationOutcome.model_validate(response.json())
