@@ -1,0 +1,79 @@
+"""A real SMART client (the fhirclient library) against a live Haven: discovery, authorisation
+with PKCE, token exchange, reads and searches, refresh, and revocation."""
+
+from urllib.parse import urlsplit
+
+import pytest
+from django.test import Client
+from fhirclient import client as smart_client
+from fhirclient.models.coverage import Coverage
+from fhirclient.models.explanationofbenefit import ExplanationOfBenefit
+from fhirclient.models.patient import Patient
+
+from haven.fhir.models import Authorisation
+from haven.fhir.services import authorisation_revoke
+from haven.fhir.tests.flow import REDIRECT, make_app, make_claims
+from haven.testing.browser import people  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def approve_in_browser(live_server, user, member, authorize_url: str) -> str:
+    """The member signs in to Haven and approves: returns where Haven sends the browser back."""
+    browser = Client(HTTP_HOST=urlsplit(live_server.url).netloc)
+    browser.force_login(user)
+    parts = urlsplit(authorize_url)
+    page = browser.get(f"{parts.path}?{parts.query}")
+    assert page.status_code == 200, page.content
+    response = browser.post(
+        f"{parts.path}?{parts.query}", {"record": member.pk, "decision": "approve"}
+    )
+    assert response.status_code == 302, response.content
+    return response["Location"]
+
+
+@pytest.mark.promise("DIS-8")
+@pytest.mark.promise("RIG-1")
+def test_a_smart_client_reads_the_members_record_until_she_revokes_it(live_server, people):
+    app = make_app()
+    make_claims(people.alice_member, 12)
+    make_claims(people.oscar_member, 3)
+    smart = smart_client.FHIRClient(
+        settings={
+            "app_id": app.application.client_id,
+            "api_base": f"{live_server.url}/fhir",
+            "redirect_uri": REDIRECT,
+            "scope": "launch/patient patient/*.rs offline_access",
+        }
+    )
+    callback = approve_in_browser(
+        live_server, people.alice, people.alice_member, smart.authorize_url
+    )
+    assert callback.startswith(REDIRECT)
+    smart.handle_callback(callback)
+    assert smart.ready
+    assert smart.patient_id == str(people.alice_member.pk)
+
+    patient = Patient.read(smart.patient_id, smart.server)
+    assert patient.name[0].family == "Rivera"
+    coverage = Coverage.read(smart.patient_id, smart.server)
+    assert coverage.beneficiary.reference == f"Patient/{people.alice_member.pk}"
+    claims = ExplanationOfBenefit.where({"patient": smart.patient_id, "_count": "5"})
+    bundle = claims.perform(smart.server)
+    assert bundle.total == 12
+    assert len(bundle.entry) == 5
+    assert any(link.relation == "next" for link in bundle.link)
+    assert all(
+        entry.resource.patient.reference == f"Patient/{people.alice_member.pk}"
+        for entry in bundle.entry
+    )
+
+    # The access token expires within the hour; the refresh token (offline_access) renews it.
+    assert smart.server.reauthorize()
+    assert Patient.read(smart.patient_id, smart.server).id == smart.patient_id
+
+    authorisation = Authorisation.objects.get(user=people.alice)
+    authorisation_revoke(authorisation=authorisation, actor=people.alice)
+    with pytest.raises(Exception) as refused:
+        Patient.read(smart.patient_id, smart.server)
+    assert "401" in str(refused.value) or "refresh" in str(refused.value).lower()
