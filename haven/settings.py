@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "haven.support",
     "haven.messaging",
     "haven.mail",
+    "haven.privacy",
 ]
 
 MIDDLEWARE = [
@@ -117,6 +118,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "haven.front.context_processors.haven",
+                "haven.privacy.context_processors.privacy",
             ],
         },
     }

@@ -1,5 +1,7 @@
 from django.urls import include, path
 
+from haven.privacy.views import gpc_json
+
 urlpatterns = [
     path("", include("haven.front.urls")),
     path("accounts/", include("haven.accounts.urls")),
@@ -11,4 +13,6 @@ urlpatterns = [
     path("messages/", include("haven.messaging.urls")),
     path("mail/", include("haven.mail.urls")),
     path("plans/", include("haven.plans.urls")),
+    path("privacy/", include("haven.privacy.urls")),
+    path(".well-known/gpc.json", gpc_json, name="gpc_json"),
 ]

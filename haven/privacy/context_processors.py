@@ -1,0 +1,26 @@
+"""What the cookie banner and the notice banner need on every page (privacy/cookie_banner.html,
+privacy/notice_banner.html, included by the base layout)."""
+
+from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
+
+from haven.privacy import services
+
+
+def _pending_incidents(request: HttpRequest):
+    user = request.user
+    if not user.is_authenticated or user.member_id is None:
+        return []
+    return list(services.incidents_for(user.member).filter(seen_at__isnull=True)[:3])
+
+
+def privacy(request: HttpRequest) -> dict:
+    """Lazy: nothing is queried on a page that does not show the banners."""
+    return {
+        "cookie_banner_needed": SimpleLazyObject(lambda: services.cookie_banner_needed(request)),
+        "privacy_signal": SimpleLazyObject(lambda: services.privacy_signal(request)),
+        "pending_notice": SimpleLazyObject(
+            lambda: services.notice_pending_for(request.user) if hasattr(request, "user") else None
+        ),
+        "pending_incidents": SimpleLazyObject(lambda: _pending_incidents(request)),
+    }

@@ -1,0 +1,112 @@
+"""CON-4, CON-5, CON-7: essential cookies only until the visitor agrees, refusing keeps everything
+working, analytics can be turned off, and GPC and Do Not Track are honoured without asking."""
+
+import json
+
+import pytest
+from django.test import RequestFactory
+from django.urls import reverse
+
+from haven.privacy import services
+from haven.privacy.models import ConsentRecord, Subject
+from haven.testing.people import HavenTestCase
+
+CHOICE = services.CHOICE_COOKIE
+
+
+def request_with(client, **headers):
+    request = RequestFactory().get("/", **headers)
+    request.COOKIES = {name: morsel.value for name, morsel in client.cookies.items()}
+    return request
+
+
+class CookieTests(HavenTestCase):
+    @pytest.mark.promise("CON-4")
+    def test_the_banner_shows_until_a_choice_and_no_optional_cookie_is_set_before(self):
+        page = self.client.get(reverse("privacy:center"))
+        self.assertContains(page, 'id="cookie-banner-title"')
+        self.assertNotIn(CHOICE, page.cookies)
+        self.assertFalse(services.analytics_allowed(request_with(self.client)))
+
+    @pytest.mark.promise("CON-4")
+    def test_the_banner_offers_only_what_haven_uses(self):
+        page = self.client.get(reverse("privacy:cookies"))
+        for name in ("haven_session", "csrftoken", "haven_language", CHOICE):
+            self.assertContains(page, f"<code>{name}</code>")
+        self.assertContains(page, "first-party cookie that counts visits")
+        self.assertContains(page, "<code>", count=4)
+
+    @pytest.mark.promise("CON-4")
+    @pytest.mark.promise("CON-5")
+    def test_refusing_analytics_keeps_signing_in_and_every_page_working(self):
+        response = self.client.post(
+            reverse("privacy:cookies"), {"choice": "essential", "next": reverse("privacy:center")}
+        )
+        self.assertRedirects(response, reverse("privacy:center"))
+        self.assertFalse(services.analytics_allowed(request_with(self.client)))
+        page = self.client.get(reverse("privacy:center"))
+        self.assertNotContains(page, 'id="cookie-banner-title"')
+        login = self.client.post(
+            reverse("accounts:login"),
+            {"username": "alice", "password": "correct horse battery staple"},
+        )
+        self.assertEqual(login.status_code, 302)
+        self.assertEqual(self.client.get(reverse("privacy:preferences")).status_code, 200)
+        record = ConsentRecord.objects.get(subject=Subject.ANALYTICS)
+        self.assertFalse(record.given)
+        self.assertTrue(record.visitor)
+
+    @pytest.mark.promise("CON-5")
+    def test_analytics_allowed_then_turned_off_again(self):
+        self.client.post(reverse("privacy:cookies"), {"choice": "accept"})
+        self.assertTrue(services.analytics_allowed(request_with(self.client)))
+        self.client.post(reverse("privacy:cookies"), {"analytics": ""})
+        self.assertFalse(services.analytics_allowed(request_with(self.client)))
+        decisions = list(
+            ConsentRecord.objects.filter(subject=Subject.ANALYTICS)
+            .order_by("pk")
+            .values_list("given", flat=True)
+        )
+        self.assertEqual(decisions, [True, False])
+
+    @pytest.mark.promise("CON-4")
+    def test_a_forged_choice_cookie_counts_as_no_choice(self):
+        self.client.cookies[CHOICE] = "a=1"
+        self.assertFalse(services.analytics_allowed(request_with(self.client)))
+
+    @pytest.mark.promise("CON-7")
+    def test_gpc_and_dnt_are_an_opt_out_without_asking(self):
+        for header in ({"HTTP_SEC_GPC": "1"}, {"HTTP_DNT": "1"}):
+            client = self.client_class()
+            page = client.get(reverse("privacy:center"), **header)
+            self.assertNotContains(page, 'id="cookie-banner-title"')
+            self.assertFalse(services.analytics_allowed(request_with(client, **header)))
+            self.assertContains(client.get(reverse("privacy:cookies"), **header), "We honour it")
+
+    @pytest.mark.promise("CON-7")
+    def test_an_earlier_yes_gives_way_to_a_gpc_signal(self):
+        self.client.post(reverse("privacy:cookies"), {"choice": "accept"})
+        self.assertFalse(services.analytics_allowed(request_with(self.client, HTTP_SEC_GPC="1")))
+
+    @pytest.mark.promise("CON-7")
+    def test_a_choice_against_the_signal_is_confirmed_and_recorded(self):
+        self.sign_in(self.alice)
+        first = self.client.post(reverse("privacy:cookies"), {"choice": "accept"}, HTTP_SEC_GPC="1")
+        self.assertContains(first, "Global Privacy Control")
+        self.assertFalse(ConsentRecord.objects.filter(subject=Subject.ANALYTICS).exists())
+        self.client.post(
+            reverse("privacy:cookies"), {"analytics": "on", "confirm": "True"}, HTTP_SEC_GPC="1"
+        )
+        record = ConsentRecord.objects.get(subject=Subject.ANALYTICS)
+        self.assertTrue(record.given)
+        self.assertEqual(record.signal, "gpc")
+        self.assertTrue(record.confirmed_against_signal)
+        self.assertEqual(record.user, self.alice)
+        self.assertTrue(services.analytics_allowed(request_with(self.client, HTTP_SEC_GPC="1")))
+
+    @pytest.mark.promise("CON-7")
+    def test_gpc_json_is_published(self):
+        response = self.client.get("/.well-known/gpc.json")
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response["Content-Type"], "application/json")
+        self.assertIs(json.loads(response.content)["gpc"], True)
