@@ -5,6 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from haven.accounts.models import User
+from haven.audit.tests.training import train_all_staff
 from haven.caregivers.models import Grant
 from haven.testing.browser import DESKTOP, PHONE, axe_violations, save_screenshot, sign_in
 
@@ -85,6 +86,7 @@ def test_caregiver_and_member_services_pages_are_accessible_and_fit_the_screen(
     sign_in(maria, people.maria)
     problems += page_problems(maria, "/caregivers/")
 
+    train_all_staff(people)
     staff = open_page(viewport=viewport, axe=True)
     sign_in(staff, people.representative)
     for path in (

@@ -1,5 +1,6 @@
 from django.utils import timezone
 
+from haven.audit.tests.training import trained
 from haven.support.models import AccessBlock
 from haven.testing.access import STAFF, Rule
 from haven.testing.people import make_member, years_ago
@@ -21,27 +22,31 @@ def lifted_block(case) -> dict:
         lifted_by=case.representative,
         lift_note="found it",
     )
-    return {"pk": block.pk}
+    return trained(case, {"pk": block.pk})
 
 
 RULES = [
     Rule("support:member_search", allow=MEMBER_SERVICES),
-    Rule("support:member", allow=MEMBER_SERVICES, kwargs=lambda case: {"pk": case.alice_member.pk}),
+    Rule(
+        "support:member",
+        allow=MEMBER_SERVICES,
+        kwargs=lambda case: trained(case, {"pk": case.alice_member.pk}),
+    ),
     Rule(
         "support:block_create",
         allow=MEMBER_SERVICES,
-        kwargs=lambda case: {"pk": case.alice_member.pk},
+        kwargs=lambda case: trained(case, {"pk": case.alice_member.pk}),
     ),
     Rule(
         "support:guardian_create",
         allow=MEMBER_SERVICES,
-        kwargs=lambda case: {"pk": case.carla_member.pk},
+        kwargs=lambda case: trained(case, {"pk": case.carla_member.pk}),
     ),
-    Rule("support:blocks", allow=MEMBER_SERVICES),
+    Rule("support:blocks", allow=MEMBER_SERVICES, kwargs=lambda case: trained(case, {})),
     Rule("support:block_lift", allow=MEMBER_SERVICES, kwargs=lifted_block),
     Rule(
         "support:guardian_end",
         allow=MEMBER_SERVICES,
-        kwargs=lambda case: {"pk": case.teo_guardian_grant.pk},
+        kwargs=lambda case: trained(case, {"pk": case.teo_guardian_grant.pk}),
     ),
 ]

@@ -2,6 +2,8 @@ import pytest
 from django.urls import reverse
 
 from haven.accounts.models import UserSession
+from haven.audit.models import AuditEvent
+from haven.audit.tests.training import train_all_staff
 from haven.caregivers.middleware import ACTING_FOR_GRANT
 from haven.caregivers.models import Scope
 from haven.caregivers.services import grant_for
@@ -14,6 +16,11 @@ BLOCKED_MESSAGE = "Online access to this account is blocked at your request"
 
 
 class AccessBlockTests(HavenTestCase):
+    @classmethod
+    def setUpTestData(cls):
+        super().setUpTestData()
+        train_all_staff(cls)
+
     def signed_in_client(self, user):
         client = self.client_class()
         client.post(reverse("accounts:login"), {"username": user.username, "password": PASSWORD})
@@ -215,3 +222,27 @@ class AccessBlockTests(HavenTestCase):
         self.assertEqual(response.status_code, 200)
         self.assertContains(response, "No member on the roster has that member ID")
         self.assertContains(response, 'value="M-NOPE"')
+
+
+class AuditedStaffPagesTests(HavenTestCase):
+    def test_opening_a_member_is_recorded_with_the_purpose(self):
+        train_all_staff(self)
+        self.sign_in(self.representative)
+        self.client.get(reverse("support:member", args=[self.alice_member.pk]))
+        event = AuditEvent.objects.filter(member=self.alice_member, actor=self.representative)
+        self.assertTrue(event.filter(purpose="operations", outcome="allowed").exists())
+
+    def test_staff_without_current_privacy_training_see_no_member(self):
+        self.sign_in(self.representative)
+        response = self.client.get(reverse("support:member", args=[self.alice_member.pk]))
+        self.assertEqual(response.status_code, 403)
+        self.assertContains(response, "No privacy training is on record for you", status_code=403)
+        self.assertNotContains(response, self.alice_member.member_id, status_code=403)
+
+    def test_an_administrator_sees_whose_account_it_is_but_not_the_birth_date(self):
+        train_all_staff(self)
+        self.sign_in(self.administrator)
+        response = self.client.get(reverse("support:member", args=[self.alice_member.pk]))
+        self.assertContains(response, "Alice Rivera")
+        self.assertContains(response, self.alice_member.member_id)
+        self.assertNotContains(response, "Date of birth")

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
 
+from haven.audit.tests.training import train_all_staff
 from haven.caregivers.models import Grant, Scope, start_of_day
 from haven.caregivers.services import grant_for, guardian_grant_create
 from haven.testing.people import HavenTestCase, make_member, make_user, years_ago
@@ -15,6 +16,7 @@ class GuardianGrantTests(HavenTestCase):
     @classmethod
     def setUpTestData(cls):
         super().setUpTestData()
+        train_all_staff(cls)
         cls.guardian = make_user("gus", "caregiver", first_name="Gus", last_name="Rivera")
 
     def record_guardian(self, minor, username, note="Birth certificate seen"):
