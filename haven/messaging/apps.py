@@ -9,8 +9,9 @@ class MessagingConfig(AppConfig):
 
     def ready(self) -> None:
         from haven.lib.crypto import register_sealed_model
-        from haven.messaging.models import Attachment, Conversation, Message
+        from haven.messaging.models import Attachment, Broadcast, Conversation, Message
 
         register_sealed_model(Conversation)
         register_sealed_model(Message, related=["conversation"])
         register_sealed_model(Attachment, related=["message"])
+        register_sealed_model(Broadcast)

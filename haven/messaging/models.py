@@ -87,8 +87,14 @@ class Sealed(models.Model):
         return crypto.decrypt(self._key(), getattr(self, f"{field}_sealed"), context=context)
 
 
-class Broadcast(models.Model):
-    """One message the plan posted to many members: one conversation each (MSG-1)."""
+class Broadcast(Sealed):
+    """One message the plan posted to many members: one conversation each (MSG-1).
+
+    Large audiences are delivered by a background task; until every copy is written, the text
+    waits here sealed under its own data key, and is wiped once delivery is done.
+    """
+
+    ENVELOPE_LABEL = "messaging.broadcast"
 
     sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     topic = models.CharField(_("topic"), max_length=24, choices=Topic.choices)
@@ -100,9 +106,18 @@ class Broadcast(models.Model):
         related_name="+",
         verbose_name=_("employer group"),
     )
+    # Roster primary keys chosen when it was sent (a snapshot: joining the group later is not
+    # being sent the message).
+    member_ids = models.JSONField(default=list)
     recipient_count = models.PositiveIntegerField(default=0)
+    subject_sealed = models.BinaryField(default=b"", editable=False)
+    body_sealed = models.BinaryField(default=b"", editable=False)
+    body_status = models.CharField(
+        max_length=16, choices=ScanStatus.choices, default=ScanStatus.CLEAN
+    )
     idempotency_key = models.UUIDField(unique=True)
     created_at = models.DateTimeField(default=timezone.now)
+    delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -528,6 +528,11 @@ def members_for_audience(
     ]
 
 
+def broadcast_inline_limit() -> int:
+    """Audiences up to this size are delivered in the request; larger ones by a task."""
+    return getattr(settings, "HAVEN_BROADCAST_INLINE_LIMIT", 50)
+
+
 def broadcast_send(
     *,
     members: list[Member],
@@ -540,7 +545,8 @@ def broadcast_send(
 ) -> Broadcast:
     """The plan posts a message to one member or many: one conversation each (MSG-1).
 
-    Each copy is encrypted under its own data key, as any message is.
+    Each copy is encrypted under its own data key, as any message is. A large audience is
+    delivered by a background task enqueued in the same transaction, so none is lost.
     """
     existing = Broadcast.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
@@ -552,55 +558,93 @@ def broadcast_send(
         raise field_error("topic", _("Choose a topic your team answers."), "topic")
     if not members:
         raise field_error("member_ids", _("Choose at least one member."), "audience")
-    subject = subject.strip()
+    subject = subject.strip()[:200]
     if not subject:
         raise field_error("subject", _("Give your message a subject."), "subject")
     body = _check_body(body)
     body_status = screen_text(subject, body)
-    now = timezone.now()
-    clinical = TOPIC_ROUTES[topic][1]
     try:
         with transaction.atomic():
-            broadcast = Broadcast.objects.create(
+            broadcast = Broadcast(
                 sender=actor,
                 topic=topic,
                 group=group,
+                member_ids=[member.pk for member in members],
                 recipient_count=len(members),
+                body_status=body_status,
                 idempotency_key=idempotency_key,
-                created_at=now,
             )
-            for member in members:
-                conversation = Conversation(
-                    member=member,
-                    topic=topic,
-                    queue=queue,
-                    is_clinical=clinical,
-                    origin=Conversation.Origin.PLAN,
-                    started_by=actor,
-                    assigned_to=actor,
-                    broadcast=broadcast,
-                    created_at=now,
-                    last_message_at=now,
-                )
-                conversation.start_envelope(encrypt=encryption_on())
-                conversation.seal("subject", subject[:200].encode())
-                conversation.save()
-                _create_message(
-                    conversation=conversation,
-                    author=actor,
-                    side=Message.Side.STAFF,
-                    body=body,
-                    body_status=body_status,
-                    files=[],
-                    idempotency_key=uuid.uuid5(idempotency_key, str(member.pk)),
-                    at=now,
-                )
+            broadcast.start_envelope(encrypt=encryption_on())
+            broadcast.seal("subject", subject.encode())
+            broadcast.seal("body", body.encode())
+            broadcast.save()
+            if len(members) <= broadcast_inline_limit():
+                broadcast_deliver(broadcast=broadcast)
+            else:
+                from haven.messaging.tasks import deliver_broadcast
+
+                deliver_broadcast.enqueue(broadcast.pk)
     except IntegrityError:
         existing = Broadcast.objects.filter(idempotency_key=idempotency_key).first()
         if existing is None:
             raise
         return existing
     return broadcast
+
+
+def broadcast_deliver(*, broadcast: Broadcast, batch_size: int = 100) -> int:
+    """Write each member's copy not yet written, a batch per transaction; returns how many.
+
+    Safe to run again after a crash: members who have their copy are skipped, and each copy's
+    key is unique, so nobody gets two. Once all are written, the waiting text is wiped.
+    """
+    if broadcast.delivered_at is not None:
+        return 0
+    subject = broadcast.unseal("subject").decode()
+    body = broadcast.unseal("body").decode()
+    queue, clinical = TOPIC_ROUTES[broadcast.topic]
+    done = set(Conversation.objects.filter(broadcast=broadcast).values_list("member_id", flat=True))
+    waiting = [pk for pk in broadcast.member_ids if pk not in done]
+    written = 0
+    for start in range(0, len(waiting), batch_size):
+        with transaction.atomic():
+            now = timezone.now()
+            for member in Member.objects.filter(pk__in=waiting[start : start + batch_size]):
+                conversation = Conversation(
+                    member=member,
+                    topic=broadcast.topic,
+                    queue=queue,
+                    is_clinical=clinical,
+                    origin=Conversation.Origin.PLAN,
+                    started_by=broadcast.sender,
+                    assigned_to=broadcast.sender,
+                    broadcast=broadcast,
+                    created_at=now,
+                    last_message_at=now,
+                )
+                conversation.start_envelope(encrypt=encryption_on())
+                conversation.seal("subject", subject.encode())
+                conversation.save()
+                _create_message(
+                    conversation=conversation,
+                    author=broadcast.sender,
+                    side=Message.Side.STAFF,
+                    body=body,
+                    body_status=broadcast.body_status,
+                    files=[],
+                    idempotency_key=uuid.uuid5(broadcast.idempotency_key, str(member.pk)),
+                    at=now,
+                )
+                written += 1
+    with transaction.atomic():
+        # The copies are the record now; the waiting text and its key are not kept.
+        broadcast.delivered_at = timezone.now()
+        broadcast.subject_sealed = broadcast.body_sealed = broadcast.wrapped_key = b""
+        broadcast.kek_id = ""
+        broadcast.save(
+            update_fields=["delivered_at", "subject_sealed", "body_sealed", "wrapped_key", "kek_id"]
+        )
+    return written
 
 
 # --- Staff work on a conversation ------------------------------------------------------------

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from haven.messaging import services
+from haven.messaging.models import Broadcast
 
 
 @task()
@@ -15,3 +16,10 @@ def rescan_quarantined() -> int:
     if waiting:
         rescan_quarantined.using(run_after=timezone.now() + timedelta(minutes=15)).enqueue()
     return waiting
+
+
+@task()
+def deliver_broadcast(broadcast_pk: int) -> int:
+    """Write every member's copy of a plan message posted to a large audience (MSG-1)."""
+    broadcast = Broadcast.objects.select_related("sender").get(pk=broadcast_pk)
+    return services.broadcast_deliver(broadcast=broadcast)

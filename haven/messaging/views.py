@@ -347,11 +347,14 @@ def staff_new(request: HttpRequest) -> HttpResponse:
             except ValidationError as error:
                 form.add_error(None, error)
             else:
-                messages.success(
-                    request,
-                    _("Your message was posted to %(count)s members' inboxes.")
-                    % {"count": broadcast.recipient_count},
-                )
+                if broadcast.delivered_at is not None:
+                    text = _("Your message was posted to %(count)s members' inboxes.")
+                else:
+                    text = _(
+                        "Your message is being posted to %(count)s members' inboxes; "
+                        "it takes a few minutes."
+                    )
+                messages.success(request, text % {"count": broadcast.recipient_count})
                 return redirect("messaging:queue")
     return render(request, "messaging/staff_new.html", {"form": form})
 

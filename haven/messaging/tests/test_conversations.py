@@ -1,17 +1,20 @@
 import uuid
+from unittest import mock
 
 import pytest
 from django.template import Context, Template
-from django.test import RequestFactory
+from django.test import RequestFactory, override_settings
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from haven.audit.models import AuditEvent, TrainingAttestation
 from haven.audit.policy import FIELDS
 from haven.caregivers.middleware import ACTING_FOR_GRANT
 from haven.caregivers.models import Grant, Scope
 from haven.messaging import services
-from haven.messaging.models import Conversation, Message, Participant
+from haven.messaging.models import Broadcast, Conversation, Message, Participant
+from haven.messaging.tasks import deliver_broadcast
 from haven.messaging.tests.conversations import MessagingTestCase, reply, start
 from haven.testing.people import make_member
 
@@ -283,6 +286,54 @@ class PlanMessageTests(MessagingTestCase):
         self.post(audience="one", member_id="M-ELENA", idempotency_key=key)
         self.post(audience="one", member_id="M-ELENA", idempotency_key=key)
         self.assertEqual(Conversation.objects.count(), 1)
+
+    @pytest.mark.promise("MSG-1")
+    @override_settings(HAVEN_BROADCAST_INLINE_LIMIT=2)
+    def test_a_large_audience_is_delivered_by_a_task_and_the_waiting_text_is_then_wiped(self):
+        self.sign_in(self.representative)
+        response = self.post()
+        self.assertContains(self.client.get(response["Location"]), "is being posted to 5")
+        broadcast = Broadcast.objects.get()
+        self.assertIsNone(broadcast.delivered_at)
+        self.assertFalse(Conversation.objects.exists())
+        self.assertNotIn(b"ID cards", bytes(broadcast.subject_sealed))
+        self.assertTrue(DBTaskResult.objects.filter(task_path__endswith="deliver_broadcast"))
+        self.assertEqual(deliver_broadcast.call(broadcast.pk), 5)
+        self.assertEqual(deliver_broadcast.call(broadcast.pk), 0)
+        broadcast.refresh_from_db()
+        self.assertIsNotNone(broadcast.delivered_at)
+        self.assertEqual(
+            (bytes(broadcast.subject_sealed), bytes(broadcast.body_sealed), broadcast.kek_id),
+            (b"", b"", ""),
+        )
+        self.assertEqual(Conversation.objects.filter(broadcast=broadcast).count(), 5)
+        self.sign_in(self.elena)
+        self.assertContains(self.client.get(reverse("messaging:inbox")), "Your new ID cards")
+
+    @override_settings(HAVEN_BROADCAST_INLINE_LIMIT=0)
+    def test_a_delivery_that_stops_half_way_resumes_and_nobody_gets_two(self):
+        self.sign_in(self.representative)
+        self.post()
+        broadcast = Broadcast.objects.get()
+        real = services._create_message
+        calls = []
+
+        def crash_on_the_third(**kwargs):
+            calls.append(1)
+            if len(calls) == 3:
+                raise RuntimeError("worker stopped")
+            return real(**kwargs)
+
+        with mock.patch.object(services, "_create_message", crash_on_the_third):
+            with self.assertRaises(RuntimeError):
+                services.broadcast_deliver(broadcast=broadcast, batch_size=2)
+        self.assertEqual(Conversation.objects.count(), 2)
+        self.assertEqual(services.broadcast_deliver(broadcast=broadcast, batch_size=2), 3)
+        self.assertEqual(
+            sorted(Conversation.objects.values_list("member_id", flat=True)),
+            sorted(broadcast.member_ids),
+        )
+        self.assertEqual(Message.objects.count(), 5)
 
     def test_customer_service_cannot_post_a_clinical_topic(self):
         self.sign_in(self.representative)
