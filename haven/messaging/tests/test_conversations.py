@@ -507,3 +507,10 @@ class InboxLinkTests(MessagingTestCase):
         reply(start(self.alice, subject="Second"), self.nurse)
         self.assertEqual(self.render_count(self.alice), "2")
         self.assertEqual(self.render_count(self.nurse), "0")
+
+    def test_the_home_page_card_leads_to_the_inbox_with_the_unread_count(self):
+        reply(start(self.alice), self.nurse)
+        self.sign_in(self.alice)
+        home = self.client.get(reverse("front:home"))
+        self.assertContains(home, f'href="{reverse("messaging:inbox")}"')
+        self.assertContains(home, "1 conversation with unread messages.")
