@@ -150,7 +150,8 @@ class OptOut(models.Model):
                 name="opt_out_names_someone",
             ),
             models.CheckConstraint(
-                condition=~models.Q(category__in=[c.value for c in ALWAYS_ALLOWED]),
+                # Sorted: a set's order changes between processes and would churn migrations.
+                condition=~models.Q(category__in=sorted(c.value for c in ALWAYS_ALLOWED)),
                 name="opt_out_only_optional_categories",
             ),
             models.UniqueConstraint(
