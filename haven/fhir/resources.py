@@ -301,8 +301,8 @@ def practitioner(item) -> dict[str, Any]:
         ],
         "address": [_address(item)],
         "communication": [
-            {"coding": [{"system": "urn:ietf:bcp:47", "code": spoken.language}]}
-            for spoken in item.spoken.all()
+            {"coding": [{"system": "urn:ietf:bcp:47", "code": code}]}
+            for code in item.language_codes
         ],
     }
     if telecom := _telecom(item):

@@ -426,7 +426,7 @@ def appointment_search(request, token) -> JsonResponse:
 def _practitioners():
     from haven.care.models import Practitioner
 
-    return Practitioner.objects.prefetch_related("spoken").order_by("last_name", "pk")
+    return Practitioner.objects.order_by("last_name", "pk")
 
 
 def _facilities():

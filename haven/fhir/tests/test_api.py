@@ -4,8 +4,12 @@ from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from fhir.resources.R4B.coverage import Coverage
 from fhir.resources.R4B.explanationofbenefit import ExplanationOfBenefit
+from fhir.resources.R4B.location import Location
 from fhir.resources.R4B.operationoutcome import OperationOutcome
+from fhir.resources.R4B.organization import Organization
 from fhir.resources.R4B.patient import Patient
+from fhir.resources.R4B.practitioner import Practitioner
+from fhir.resources.R4B.practitionerrole import PractitionerRole
 
 from haven.audit.models import AuditEvent, EventType
 from haven.fhir.models import Authorisation
@@ -168,6 +172,45 @@ class PatientAccessApiTests(HavenTestCase):
 
 
 class DirectoryAndMetadataTests(HavenTestCase):
+    @classmethod
+    def setUpTestData(cls):
+        super().setUpTestData()
+        from haven.care.models import Facility, Practitioner
+
+        place = {
+            "address_line": "80 Seymour St",
+            "city": "Hartford",
+            "postal_code": "06102",
+            "latitude": 41.754,
+            "longitude": -72.679,
+            "phone": "860-555-0100",
+        }
+        cls.facility = Facility.objects.create(name="Hartford Hospital", kind="hospital", **place)
+        cls.doctor = Practitioner.objects.create(
+            first_name="Ana",
+            last_name="Costa",
+            credentials="MD",
+            specialty="cardiology",
+            facility=cls.facility,
+            **place,
+        )
+
+    def test_the_directory_finds_a_practitioner_by_name_and_specialty(self):
+        found = self.client.get("/fhir/Practitioner", {"name": "cost"}).json()
+        self.assertEqual(found["total"], 1)
+        Practitioner.model_validate(found["entry"][0]["resource"])
+        roles = self.client.get("/fhir/PractitionerRole", {"specialty": "cardiology"}).json()
+        role = PractitionerRole.model_validate(roles["entry"][0]["resource"])
+        self.assertEqual(role.organization.reference, f"Organization/{self.facility.pk}")
+        Organization.model_validate(
+            self.client.get(f"/fhir/Organization/{self.facility.pk}").json()
+        )
+        Location.model_validate(self.client.get(f"/fhir/Location/{self.facility.pk}").json())
+        self.assertEqual(
+            self.client.get("/fhir/PractitionerRole", {"specialty": "dentistry"}).json()["total"],
+            0,
+        )
+
     def test_metadata_is_a_capability_statement_with_the_smart_endpoints(self):
         response = self.client.get(reverse("fhir:metadata"))
         self.assertTrue(response["Content-Type"].startswith(FHIR_JSON))

@@ -13,7 +13,6 @@ from fhirclient.models.patient import Patient
 from haven.fhir.models import Authorisation
 from haven.fhir.services import authorisation_revoke
 from haven.fhir.tests.flow import REDIRECT, make_app, make_claims
-from haven.testing.browser import people  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,0 +1,3 @@
+"""The live-server people fixture for the SMART client test."""
+
+from haven.testing.browser import people  # noqa: F401
