@@ -1,5 +1,17 @@
-from django.urls import path  # noqa: F401 - the pages follow
+from django.urls import path
+
+from haven.plans import views
 
 app_name = "plans"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("quote/", views.quote, name="quote"),
+    path("apply/", views.apply, name="apply"),
+    path("apply/sent/", views.apply_done, name="apply_done"),
+    path("applications/", views.applications, name="applications"),
+    path("applications/find/", views.application_find, name="application_find"),
+    path("applications/<int:pk>/", views.application, name="application"),
+    path(
+        "applications/<int:pk>/decision/", views.application_decision, name="application_decision"
+    ),
+]
