@@ -79,6 +79,8 @@ INSTALLED_APPS = [
     "haven.messaging",
     "haven.mail",
     "haven.privacy",
+    "oauth2_provider",
+    "haven.fhir",
 ]
 
 MIDDLEWARE = [
@@ -315,6 +317,12 @@ if env_str("HAVEN_GEOIP_PATH"):
 # PKCE S256 only, exact https redirect URIs (plain http only on this machine, outside production),
 # access tokens of an hour, refresh tokens (only with offline_access) that expire and rotate, and
 # a reused refresh token revokes its whole family.
+# django-oauth-toolkit's default models, named so that migrations resolve them.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"
+OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"
+OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
+OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"
 OAUTH2_PROVIDER = {
     "PKCE_REQUIRED": True,
     "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,

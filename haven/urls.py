@@ -1,5 +1,6 @@
 from django.urls import include, path
 
+from haven.fhir.views import smart_configuration
 from haven.privacy.views import gpc_json
 
 urlpatterns = [
@@ -14,5 +15,8 @@ urlpatterns = [
     path("mail/", include("haven.mail.urls")),
     path("plans/", include("haven.plans.urls")),
     path("privacy/", include("haven.privacy.urls")),
+    path("fhir/", include("haven.fhir.urls")),
+    path("oauth/", include("haven.fhir.oauth_urls")),
+    path(".well-known/smart-configuration", smart_configuration, name="smart_configuration"),
     path(".well-known/gpc.json", gpc_json, name="gpc_json"),
 ]
