@@ -116,7 +116,7 @@ class ApplicationTests(HavenTestCase):
         )
 
         self.assertContains(page, "Rosa Marquez")
-        self.assertContains(page, "$550.00 a month in the Hartford area")
+        self.assertContains(page, "$550.00 a month (rating area: Hartford area)")
         self.assertRedirects(response, reverse("plans:applications"))
         application.refresh_from_db()
         self.assertEqual(application.status, Application.Status.ACCEPTED)
