@@ -40,6 +40,14 @@ RECORD_PARTS = [
     Resource.DOCUMENTS,
     Resource.PRIVACY,
 ]
+FHIR_APPOINTMENT_STATUS = {
+    "requested": "proposed",
+    "confirmed": "booked",
+    "cancelled": "cancelled",
+    "declined": "cancelled",
+    "completed": "fulfilled",
+    "no_show": "noshow",
+}
 FHIR_GENDER = {"F": "female", "M": "male", "X": "other", "U": "unknown"}
 
 
@@ -162,6 +170,32 @@ def _documents(member, permitted) -> list[dict]:
         )
         for document in HealthDocument.objects.filter(member=member)
         if permitted.allows_category(document.category)
+    ]
+
+
+def _appointments(member, permitted) -> list[dict]:
+    """Appointments booked through the care finder (haven.care), when that app is installed."""
+    if not permitted.allows(Resource.APPOINTMENTS) or not apps.is_installed("haven.care"):
+        return []
+    appointment_model = apps.get_model("care", "Appointment")
+    rows = appointment_model.objects.filter(member=member).select_related(
+        "slot", "practitioner", "service"
+    )
+    return [
+        _row(
+            {
+                "id": appointment.pk,
+                "starts_at": appointment.slot.starts_at,
+                "practitioner": f"{appointment.practitioner.first_name} "
+                f"{appointment.practitioner.last_name}",
+                "address": appointment.practitioner.address,
+                "visit": appointment.service.visit_type,
+                "status": appointment.status,
+                "reason": appointment.reason(),
+                "booked_at": appointment.created_at,
+            }
+        )
+        for appointment in rows.iterator(chunk_size=500)
     ]
 
 
@@ -352,6 +386,19 @@ def fhir_bundle(data: dict) -> dict:
                     ],
                 }
             )
+        for appointment in data.get("appointments", []):
+            entries.append(
+                {
+                    "resourceType": "Appointment",
+                    "id": f"appointment-{appointment['id']}",
+                    "status": FHIR_APPOINTMENT_STATUS.get(appointment["status"], "booked"),
+                    "start": appointment["starts_at"],
+                    "participant": [
+                        {"actor": {"reference": f"Patient/{patient_id}"}, "status": "accepted"},
+                        {"actor": {"display": appointment["practitioner"]}, "status": "accepted"},
+                    ],
+                }
+            )
         for conversation in data.get("messages", []):
             for message in conversation["messages"]:
                 entries.append(
@@ -385,7 +432,6 @@ def build(request: RightsRequest, *, progress: Callable[[int, str], None]) -> tu
         "organisation": settings.ORGANISATION_NAME,
         "account": _account(user),
         "appointments": [],
-        "appointments_note": "Haven has no appointment records: appointments are not kept yet.",
     }
     progress(5, "record")
     if member is not None:
@@ -408,6 +454,8 @@ def build(request: RightsRequest, *, progress: Callable[[int, str], None]) -> tu
         data["claims"] = _claims(member, permitted)
         progress(20, "messages")
         data["messages"] = _messages(member, permitted)
+        progress(40, "appointments")
+        data["appointments"] = _appointments(member, permitted)
         progress(45, "documents")
         data["documents"] = _documents(member, permitted)
         progress(55, "access_history")
@@ -433,7 +481,7 @@ def build(request: RightsRequest, *, progress: Callable[[int, str], None]) -> tu
         "conversations": len(data.get("messages", [])),
         "claims": len(data.get("claims", [])),
         "documents": len(data.get("documents", [])),
-        "appointments": 0,
+        "appointments": len(data.get("appointments", [])),
         "access_history": len(data.get("access_history", [])),
         "disclosures": len(data.get("disclosures", [])),
         "consents": len(data["privacy"]["consents"]),

@@ -4,6 +4,7 @@ configuration states (NOT-5, NOT-6). The page, the print layout and the PDF shar
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils import timezone
 
 from haven.privacy import facts
 from haven.privacy.models import Notice, Recipient
@@ -47,4 +48,5 @@ def notice_context(notice: Notice, language: str) -> dict:
         "officer_address": officer["address"].splitlines(),
         "law": facts.law_label(),
         "home_country": facts.home_country(),
+        "in_effect": notice.effective_date <= timezone.localdate(),
     }

@@ -553,7 +553,7 @@ def request_progress(request: HttpRequest, pk: int) -> HttpResponse:
     archive = get_object_or_404(Archive, request=rights_request)
     return render(
         request,
-        "privacy/_archive_status.html",
+        "privacy/_request_live.html",
         {"req": rights_request, "archive": archive, "archive_expired": archive.is_expired()},
     )
 

@@ -218,7 +218,7 @@ class NoticePublishingTests(HavenTestCase):
         member = self.client_class()
         self.sign_in(self.bruno, member)
         page = member.get(reverse("privacy:center"))
-        self.assertContains(page, "Our privacy notice has changed")
+        self.assertContains(page, "Our privacy notice has changed", count=1)
         member.post(reverse("privacy:notice_acknowledge", kwargs={"pk": notice.pk}))
         self.assertIsNotNone(
             NoticeReceipt.objects.get(user=self.bruno, notice=notice).acknowledged_at
@@ -254,3 +254,19 @@ class NoticePublishingTests(HavenTestCase):
         self.assertGreaterEqual(counts["reminded"], 1)
         self.assertTrue(NoticeReceipt.objects.filter(user=self.alice, reason="reminder").exists())
         self.assertEqual(len(django_mail.outbox), 0)
+
+
+class DemoNoticeTests(HavenTestCase):
+    @pytest.mark.promise("NOT-5")
+    def test_the_demo_notice_is_published_in_english_spanish_and_italian_with_a_registry(self):
+        from haven.privacy import demo
+
+        demo.load()
+        demo.load()
+        notice = Notice.objects.get(revision_date=demo.REVISION)
+        self.assertEqual(
+            sorted(notice.texts.values_list("language", flat=True)), ["en", "es", "it"]
+        )
+        self.assertTrue(notice.is_published)
+        self.assertEqual(services.notice_current(), notice)
+        self.assertTrue(any(item["countries"] == ["BE"] for item in facts.recipient_categories()))
