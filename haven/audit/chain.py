@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 import os
+import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from haven.audit.models import GENESIS_HASH, AuditEvent, ChainHead
 
@@ -62,8 +64,16 @@ def checkpoint_key() -> bytes:
 
 
 def checkpoint_dir() -> Path:
-    default = Path(settings.PROJECT_DIR) / "var" / "audit-checkpoints"
-    return Path(getattr(settings, "HAVEN_AUDIT_CHECKPOINT_DIR", default))
+    """HAVEN_AUDIT_CHECKPOINT_DIR, or a folder of var/ for this database (a test process gets one
+    of its own), so checkpoints of one database are never held against another."""
+    configured = getattr(settings, "HAVEN_AUDIT_CHECKPOINT_DIR", None)
+    if configured:
+        return Path(configured)
+    if settings.TESTING:
+        return Path(tempfile.gettempdir()) / f"haven-audit-checkpoints-{os.getpid()}"
+    database = settings.DATABASES["default"]
+    name = f"{database.get('HOST') or 'local'}-{Path(str(database['NAME'])).name}"
+    return Path(settings.PROJECT_DIR) / "var" / "audit-checkpoints" / slugify(name)
 
 
 def _signed_body(sequence: int, chain_hash: str, created_at: str) -> bytes:

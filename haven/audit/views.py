@@ -294,41 +294,52 @@ def export(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _policy_cell(permit, resource: str) -> dict | None:
+    """How one role and purpose open one part: all fields, all but a few, or a few."""
+    allowed = permit.read.get(resource)
+    if allowed is None:
+        return None
+    cell = {"change": resource in permit.change, "all": allowed == ALL}
+    if not cell["all"]:
+        left_out = [name for name in FIELDS[resource] if name not in allowed]
+        if len(left_out) < len(allowed):
+            cell["all_but"] = left_out
+        else:
+            cell["only"] = list(allowed)
+    return cell
+
+
 @staff_required()
 def policy(request: HttpRequest) -> HttpResponse:
-    """The policy table as it is enforced: who may see what, for which purpose (AUD-1)."""
-    resources = [(value, label) for value, label in Resource.choices]
+    """The policy table as it is enforced: who may see what, for which purpose (AUD-1).
+
+    One table per role, a column per purpose and a row per part of the record, so it reads on a
+    phone as well as on a desk."""
+    resource_labels = dict(Resource.choices)
     sensitive_labels = dict(Sensitivity.choices)
     roles = []
     for role, purposes in STAFF_POLICY.items():
-        rows = []
-        for purpose, permit in purposes.items():
-            cells = []
-            for resource, _label in resources:
-                allowed = permit.read.get(resource)
-                if allowed is None:
-                    cells.append(None)
-                elif allowed == ALL:
-                    cells.append({"all": True, "change": resource in permit.change})
-                else:
-                    cells.append(
-                        {"fields": allowed, "all": False, "change": resource in permit.change}
-                    )
-            rows.append(
-                {
-                    "purpose": Purpose(purpose).label,
-                    "emergency": purpose == Purpose.EMERGENCY,
-                    "cells": cells,
-                    "sensitive": [
-                        sensitive_labels[s] for s in Sensitivity.values if s in permit.sensitive
-                    ],
-                }
-            )
-        roles.append({"label": User.StaffRole(role).label, "rows": rows})
+        permits = list(purposes.items())
+        rows = [
+            (resource_labels[resource], [_policy_cell(permit, resource) for _, permit in permits])
+            for resource in Resource.values
+            if any(resource in permit.read for _, permit in permits)
+        ]
+        roles.append(
+            {
+                "label": User.StaffRole(role).label,
+                "purposes": [
+                    (Purpose(purpose).label, purpose == Purpose.EMERGENCY) for purpose, _ in permits
+                ],
+                "rows": rows,
+                "sensitive": [
+                    [sensitive_labels[s] for s in Sensitivity.values if s in permit.sensitive]
+                    for _, permit in permits
+                ],
+            }
+        )
     scope_labels = dict(Scope.choices)
-    resource_labels = dict(Resource.choices)
     context = {
-        "resources": resources,
         "roles": roles,
         "scopes": [
             (scope_labels[scope], [resource_labels[r] for r in opened])

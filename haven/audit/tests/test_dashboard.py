@@ -121,7 +121,7 @@ class DashboardTests(HavenTestCase):
         self.assertNotIn(self.refused.pk, self.shown(self.client.get(reverse("audit:flagged"))))
         reviewed = self.client.get(reverse("audit:flagged"), {"reviewed": "1"})
         self.assertIn(self.refused.pk, self.shown(reviewed))
-        self.assertTrue(chain.verify().intact)
+        self.assertTrue(chain.verify().intact, chain.verify().summary())
 
     def test_compliance_sees_reviews_but_does_not_record_them(self):
         self.sign_in(self.staff["compliance"])

@@ -11,7 +11,7 @@ def document(case, member_attr: str, category: str = Category.LAB_RESULT) -> Hea
         member=member,
         category=category,
         defaults={
-            "title": f"{Category(category).label} of {member.first_name}",
+            "title": f"{Category(category).label} of {member.first_name} ({CANARY})",
             "content": f"{CANARY} {category} {member.member_id}",
             "created_by": case.nurse,
         },
