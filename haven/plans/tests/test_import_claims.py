@@ -1,11 +1,13 @@
-from datetime import date
+import random
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection
+from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 
 from haven.plans.imports import import_text, npi_is_valid
-from haven.plans.models import Accumulator, Claim, ClaimStatusChange
+from haven.plans.models import COUNTED_STATUSES, Accumulator, Claim, ClaimStatusChange
 from haven.testing.people import HavenTestCase
 
 HEADER = (
@@ -150,3 +152,36 @@ class NpiTests(HavenTestCase):
         self.assertTrue(npi_is_valid("1234567893"))
         self.assertFalse(npi_is_valid("1234567890"))
         self.assertFalse(npi_is_valid("12345"))
+
+
+class AccumulatorConsistencyTests(HavenTestCase):
+    def test_accumulators_always_equal_the_sum_of_counted_claims_after_many_changes(self):
+        rng = random.Random(2026)
+        members = ["M-ALICE", "M-BRUNO", "M-ELENA"]
+        statuses = ["received", "in_review", "approved", "paid", "denied", "appealed"]
+        day = {number: 10 for number in range(20)}
+        for _round in range(6):
+            lines = []
+            for number in rng.sample(range(20), 12):
+                day[number] += rng.randrange(1, 5)
+                owed = rng.randrange(0, 50)
+                lines.append(
+                    f"R-{number},{rng.choice(members)},2026-0{rng.choice([1, 2])}-01,Clinic,,,"
+                    f"{rng.choice(statuses)},{date(2026, 3, 1) + timedelta(days=day[number])},,"
+                    f"200,150,{100 - owed},"
+                    f"{owed},{rng.randrange(0, owed + 1)},,"
+                )
+            self.assertEqual(import_text("claims", claims(*lines)).rejected, 0)
+
+            expected = {
+                (row["member"], 2026): (row["deductible"], row["owed"])
+                for row in Claim.objects.filter(status__in=COUNTED_STATUSES)
+                .values("member")
+                .annotate(deductible=Sum("deductible_applied"), owed=Sum("member_responsibility"))
+            }
+            stored = {
+                (row.member_id, row.plan_year): (row.deductible_met, row.out_of_pocket_met)
+                for row in Accumulator.objects.all()
+                if row.deductible_met or row.out_of_pocket_met
+            }
+            self.assertEqual(stored, expected)
