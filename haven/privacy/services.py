@@ -173,6 +173,19 @@ def may_contact(user: User, channel: str, kind: str) -> bool:
     return allowed
 
 
+def email_category_allowed(user: User, category: str) -> bool:
+    """The mail outbox's question in the privacy center's terms: may this user get e-mail of
+    this outbox category? For `haven.mail.services.may_email` to ask (see docs/privacy.md);
+    categories the center does not govern (required notices, answers, notifications) say yes."""
+    kinds = [kind for kind, mapped in MAIL_CATEGORIES.items() if mapped == category]
+    if not kinds:
+        return True
+    if MARKETING in kinds:
+        return Channel.EMAIL in marketing_channels(user)
+    chosen = preferences_for(user)
+    return any(chosen[(Channel.EMAIL, kind)] for kind in kinds)
+
+
 def _sync_mail(user: User, categories: set[str], actor: User) -> None:
     """Carry e-mail choices into the outbox's opt-outs: the outbox then refuses them too."""
     from haven.mail.models import OptOut

@@ -158,3 +158,14 @@ class PreferencesTests(HavenTestCase):
         with self.assertRaises(ValidationError):
             record.delete()
         self.assertTrue(ConsentRecord.objects.get(pk=record.pk).given)
+
+
+class MailHookTests(HavenTestCase):
+    @pytest.mark.promise("CON-2")
+    def test_the_hook_for_the_outbox_refuses_marketing_to_anyone_never_asked(self):
+        self.assertFalse(services.email_category_allowed(self.bruno, Category.MARKETING))
+        self.assertTrue(services.email_category_allowed(self.bruno, Category.REMINDER))
+        self.assertFalse(services.email_category_allowed(self.bruno, Category.NEWSLETTER))
+        self.assertTrue(services.email_category_allowed(self.bruno, Category.REQUIRED_NOTICE))
+        services.marketing_authorise(user=self.bruno, channels=["email"], actor=self.bruno)
+        self.assertTrue(services.email_category_allowed(self.bruno, Category.MARKETING))
