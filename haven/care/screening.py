@@ -163,6 +163,8 @@ NAME_PATTERNS = [
 MEMBER_ID_PATTERNS = [
     # Haven's member IDs (HVN and seven digits) and IDs in the same shape.
     r"\b[A-Z]{2,4}-?\d{6,10}\b",
+    # A social security number's shape, valid or not (presidio's own checks validity).
+    r"\b\d{3}-\d{2}-\d{4}\b",
     # An ID given after its name, in the three languages.
     r"(?i:\b(?:member|subscriber|policy|insurance|patient|medical\s+record|mrn)\s*(?:id|number|no\.?|#)"
     r"|\bn[uú]mero\s+de\s+(?:afiliad[oa]|soci[oa]|p[oó]liza|miembro|paciente|historia)"
