@@ -254,16 +254,9 @@ def book(request: HttpRequest, pk: int) -> HttpResponse:
         values = _preview(request, booking, open_categories)
     except access.AccessDenied as refusal:
         raise PermissionDenied(refusal.message) from refusal
+    shown = dict(sharing.for_display(sharing.pick(values, sharing.FIELDS)))
     preview = [
-        (
-            value,
-            label,
-            [
-                (str(sharing.FIELD_LABELS[name]), values.get(value, {}).get(name, ""))
-                for name in sharing.FIELDS[value]
-                if value != "visit"
-            ],
-        )
+        (value, label, shown.get(str(sharing.HEADINGS[value]), []))
         for value, label in form.fields["shared"].choices
     ]
     context = {
