@@ -1,21 +1,33 @@
-"""Quotes from the published rate tables, and coverage applications in the staff queue (PLAN-4)."""
+"""Quotes and coverage applications (PLAN-4); a member's plan, claims and ID card (PLAN-1..3)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from haven.accounts.models import User
+from haven.audit import access
+from haven.audit.policy import Purpose, Resource, Sensitivity
+from haven.caregivers.models import Grant, Scope
+from haven.caregivers.services import grant_for
 from haven.plans.models import (
+    Accumulator,
     Application,
     ApplicationPerson,
+    Claim,
+    EmployerGroup,
+    Member,
+    Plan,
+    PlanBenefit,
     Product,
     Quote,
     Rate,
     RatingArea,
+    ServiceCategory,
 )
 
 
@@ -203,3 +215,263 @@ def application_estimate(application: Application) -> QuoteResult | None:
         )
     except QuoteError:
         return None
+
+
+# A member's plan, claims and ID card (PLAN-1, PLAN-2, PLAN-3) --------------------------------
+# Read only through the audited accessor, with the member (or their caregiver or guardian, by
+# their grant) as the actor: one audit record per page, and only the parts it opened.
+
+# Diagnosis code prefixes (ICD-10) that put a claim in a protected category; the first match wins.
+SENSITIVE_DIAGNOSES = (
+    ("F1", Sensitivity.SUBSTANCE_USE),
+    ("F", Sensitivity.MENTAL_HEALTH),
+    ("B20", Sensitivity.HIV),
+    ("Z21", Sensitivity.HIV),
+    ("O", Sensitivity.REPRODUCTIVE_HEALTH),
+    ("Z3", Sensitivity.REPRODUCTIVE_HEALTH),
+)
+SENSITIVE_SERVICES = {
+    ServiceCategory.MENTAL_HEALTH: Sensitivity.MENTAL_HEALTH,
+    ServiceCategory.MATERNITY: Sensitivity.REPRODUCTIVE_HEALTH,
+}
+# The claim amounts behind the deductible and out-of-pocket progress.
+PROGRESS_FIELDS = ("deductible_applied", "member_responsibility")
+COVERAGE_FIELDS = ("plan", "group", "coverage_start", "coverage_end")
+CARD_FIELDS = ("first_name", "last_name", "member_id", *COVERAGE_FIELDS)
+CLAIM_LIST_FIELDS = (
+    "claim_number",
+    "service_start",
+    "provider_name",
+    "service_category",
+    "status",
+    "status_on",
+    "billed_amount",
+    "member_responsibility",
+)
+
+
+def claim_sensitivity(claim: Claim) -> str:
+    """The protected category a claim falls in, from its service or its diagnoses, or ""."""
+    if claim.service_category in SENSITIVE_SERVICES:
+        return SENSITIVE_SERVICES[claim.service_category]
+    for code in claim.diagnosis_codes:
+        for prefix, category in SENSITIVE_DIAGNOSES:
+            if code.startswith(prefix):
+                return category
+    return ""
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a member (or a family) has gone towards a limit this plan year."""
+
+    met: Decimal
+    limit: Decimal
+
+    @property
+    def shown(self) -> Decimal:
+        return min(self.met, self.limit) if self.limit else self.met
+
+    @property
+    def left(self) -> Decimal:
+        return max(self.limit - self.met, Decimal("0.00"))
+
+    @property
+    def reached(self) -> bool:
+        return bool(self.limit) and self.met >= self.limit
+
+
+@dataclass
+class PlanView:
+    member: Member
+    permitted: access.Permitted
+    plan: Plan
+    group: EmployerGroup
+    benefits: list[PlanBenefit]
+    covered_today: bool
+    deductible: Progress | None = None
+    out_of_pocket: Progress | None = None
+    family_deductible: Progress | None = None
+    family_out_of_pocket: Progress | None = None
+    family: list["FamilyMember"] = field(default_factory=list)
+    family_not_shown: int = 0
+
+
+@dataclass(frozen=True)
+class FamilyMember:
+    member: Member
+    covered_today: bool
+    deductible: Progress | None
+    grant: Grant
+
+
+def _accumulators(members: list[Member], year: int) -> dict[int, Accumulator]:
+    return {
+        row.member_id: row for row in Accumulator.objects.filter(member__in=members, plan_year=year)
+    }
+
+
+def plan_view(*, member: Member, actor: User, request: HttpRequest) -> PlanView:
+    """The member's plan, benefits, eligibility and progress this plan year (PLAN-1).
+
+    The deductible and out-of-pocket progress come from claim amounts, so they are shown only
+    when the access opens claims. A subscriber also sees the family's combined progress and,
+    for each dependant who shares their plan with them (a grant), that dependant's coverage.
+    """
+    permitted = access.read(
+        actor=actor,
+        request=request,
+        member=member,
+        resource=[Resource.COVERAGE, Resource.CLAIMS],
+        fields=[*COVERAGE_FIELDS, *PROGRESS_FIELDS],
+    )
+    if not permitted.allows(Resource.COVERAGE):
+        raise access.NotAuthorised(_("Your access to this record does not include the plan."))
+    group = member.group
+    plan = group.plan
+    today = timezone.localdate()
+    view = PlanView(
+        member=member,
+        permitted=permitted,
+        plan=plan,
+        group=group,
+        benefits=list(plan.benefits.all()),
+        covered_today=member.is_covered_on(today),
+    )
+    family = list(member.family().order_by("pk")) if member.subscriber_id is None else [member]
+    totals = _accumulators(family, plan.year)
+    if permitted.allows(Resource.CLAIMS):
+        own = totals.get(member.pk)
+        view.deductible = Progress(
+            own.deductible_met if own else Decimal("0.00"), plan.deductible_individual
+        )
+        view.out_of_pocket = Progress(
+            own.out_of_pocket_met if own else Decimal("0.00"), plan.out_of_pocket_max_individual
+        )
+        if len(family) > 1:
+            view.family_deductible = Progress(
+                sum((row.deductible_met for row in totals.values()), Decimal("0.00")),
+                plan.deductible_family,
+            )
+            view.family_out_of_pocket = Progress(
+                sum((row.out_of_pocket_met for row in totals.values()), Decimal("0.00")),
+                plan.out_of_pocket_max_family,
+            )
+    if permitted.purpose == Purpose.SELF and member.subscriber_id is None:
+        dependants = [person for person in family if person.pk != member.pk]
+        for dependant in dependants:
+            shown = _dependant(dependant, totals.get(dependant.pk), plan, today, actor, request)
+            if shown:
+                view.family.append(shown)
+        view.family_not_shown = len(dependants) - len(view.family)
+    return view
+
+
+def _dependant(
+    dependant: Member,
+    totals: Accumulator | None,
+    plan: Plan,
+    today: date,
+    actor: User,
+    request: HttpRequest,
+) -> FamilyMember | None:
+    """A dependant's coverage on the subscriber's page, if they share their plan with them."""
+    grant = grant_for(actor, dependant, Scope.PLAN)
+    if grant is None:
+        return None
+    permitted = access.read(
+        actor=actor,
+        request=request,
+        member=dependant,
+        resource=[Resource.COVERAGE, Resource.CLAIMS],
+        fields=[*COVERAGE_FIELDS, *PROGRESS_FIELDS],
+    )
+    deductible = None
+    if permitted.allows(Resource.CLAIMS):
+        met = totals.deductible_met if totals else Decimal("0.00")
+        deductible = Progress(met, plan.deductible_individual)
+    return FamilyMember(
+        member=dependant,
+        covered_today=dependant.is_covered_on(today),
+        deductible=deductible,
+        grant=grant,
+    )
+
+
+@dataclass
+class ClaimList:
+    permitted: access.Permitted
+    claims: list[Claim]
+    hidden: int
+
+
+def claims_list(*, member: Member, actor: User, request: HttpRequest) -> ClaimList:
+    """The member's claims, newest first, without their codes; claims in a protected category
+    are left out unless the access opens it (a guardian does not see a teenager's)."""
+    permitted = access.read(
+        actor=actor,
+        request=request,
+        member=member,
+        resource=Resource.CLAIMS,
+        fields=CLAIM_LIST_FIELDS,
+    )
+    claims = list(Claim.objects.filter(member=member).order_by("-service_start", "-pk"))
+    shown = [claim for claim in claims if permitted.allows_category(claim_sensitivity(claim))]
+    return ClaimList(permitted=permitted, claims=shown, hidden=len(claims) - len(shown))
+
+
+def claim_read(*, claim: Claim, actor: User, request: HttpRequest) -> access.Permitted:
+    """One claim with its amounts, codes and history (PLAN-2): refused, and recorded, when its
+    protected category is not open to the actor."""
+    return access.read(
+        actor=actor,
+        request=request,
+        member=claim.member,
+        resource=Resource.CLAIMS,
+        record_id=claim.pk,
+        category=claim_sensitivity(claim),
+    )
+
+
+@dataclass
+class IdCard:
+    member: Member
+    permitted: access.Permitted
+    plan: Plan
+    group: EmployerGroup
+    copays: list[PlanBenefit]
+
+    @property
+    def shows_name(self) -> bool:
+        return self.permitted.allows(Resource.DEMOGRAPHICS)
+
+
+CARD_COPAYS = (
+    ServiceCategory.PRIMARY_CARE,
+    ServiceCategory.SPECIALIST,
+    ServiceCategory.URGENT_CARE,
+    ServiceCategory.EMERGENCY,
+)
+
+
+def id_card(*, member: Member, actor: User, request: HttpRequest) -> IdCard:
+    """What the member's ID card shows: name, member ID, group and plan, pharmacy numbers (PLAN-3)."""
+    permitted = access.read(
+        actor=actor,
+        request=request,
+        member=member,
+        resource=[Resource.DEMOGRAPHICS, Resource.COVERAGE],
+        fields=CARD_FIELDS,
+        subtype="id_card",
+    )
+    if not permitted.allows(Resource.COVERAGE):
+        raise access.NotAuthorised(_("Your access to this record does not include the plan."))
+    group = member.group
+    plan = group.plan
+    copays = [
+        benefit
+        for benefit in plan.benefits.filter(category__in=CARD_COPAYS)
+        if benefit.in_network_copay is not None
+    ]
+    copays.sort(key=lambda benefit: CARD_COPAYS.index(benefit.category))
+    return IdCard(member=member, permitted=permitted, plan=plan, group=group, copays=copays)

@@ -5,6 +5,10 @@ from haven.plans import views
 app_name = "plans"
 
 urlpatterns = [
+    path("", views.mine, name="mine"),
+    path("claims/", views.claims, name="claims"),
+    path("claims/<int:pk>/", views.claim, name="claim"),
+    path("card/", views.card, name="card"),
     path("quote/", views.quote, name="quote"),
     path("apply/", views.apply, name="apply"),
     path("apply/sent/", views.apply_done, name="apply_done"),

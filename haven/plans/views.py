@@ -6,7 +6,10 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from haven.accounts.decorators import staff_required
+from haven.accounts.decorators import kind_required, staff_required
+from haven.accounts.models import User
+from haven.audit import access
+from haven.caregivers.services import acting_member
 from haven.plans.forms import (
     ApplicationForm,
     ApplicationPeopleFormSet,
@@ -15,7 +18,7 @@ from haven.plans.forms import (
     QuoteForm,
     QuotePeopleFormSet,
 )
-from haven.plans.models import Application
+from haven.plans.models import Application, Claim
 from haven.plans.services import (
     ApplicationAlreadyDecided,
     Person,
@@ -23,6 +26,10 @@ from haven.plans.services import (
     application_decide,
     application_estimate,
     application_submit,
+    claim_read,
+    claims_list,
+    id_card,
+    plan_view,
     quote_create,
 )
 
@@ -167,3 +174,67 @@ def application_decision(request: HttpRequest, pk: int) -> HttpResponse:
         request, _("Application %(reference)s decided.") % {"reference": item.reference}
     )
     return redirect("plans:applications")
+
+
+# A member's own pages, or those of the person a caregiver or guardian acts for ----------------
+
+RECORD_KINDS = (User.Kind.MEMBER, User.Kind.CAREGIVER, User.Kind.CONSUMER)
+
+
+def _denied(request: HttpRequest, refusal: access.AccessDenied) -> HttpResponse:
+    return render(request, "plans/denied.html", {"message": refusal.message}, status=403)
+
+
+def _nobody(request: HttpRequest) -> HttpResponse:
+    """A caregiver who has not chosen whose record to see yet."""
+    return render(request, "plans/nobody.html")
+
+
+@kind_required(*RECORD_KINDS)
+def mine(request: HttpRequest) -> HttpResponse:
+    """The plan, benefits, eligibility, deductible and out-of-pocket progress (PLAN-1)."""
+    member = acting_member(request)
+    if member is None:
+        return _nobody(request)
+    try:
+        view = plan_view(member=member, actor=request.user, request=request)
+    except access.AccessDenied as refusal:
+        return _denied(request, refusal)
+    return render(request, "plans/plan.html", {"view": view})
+
+
+@kind_required(*RECORD_KINDS)
+def claims(request: HttpRequest) -> HttpResponse:
+    """Claims and where each one stands (PLAN-2)."""
+    member = acting_member(request)
+    if member is None:
+        return _nobody(request)
+    try:
+        listed = claims_list(member=member, actor=request.user, request=request)
+    except access.AccessDenied as refusal:
+        return _denied(request, refusal)
+    return render(request, "plans/claims.html", {"listed": listed, "member": member})
+
+
+@kind_required(*RECORD_KINDS)
+def claim(request: HttpRequest, pk: int) -> HttpResponse:
+    member = acting_member(request)
+    item = get_object_or_404(Claim.objects.select_related("member"), pk=pk, member=member)
+    try:
+        claim_read(claim=item, actor=request.user, request=request)
+    except access.AccessDenied as refusal:
+        return _denied(request, refusal)
+    return render(request, "plans/claim.html", {"claim": item, "history": list(item.history.all())})
+
+
+@kind_required(*RECORD_KINDS)
+def card(request: HttpRequest) -> HttpResponse:
+    """The member ID card on screen, ready to print (PLAN-3)."""
+    member = acting_member(request)
+    if member is None:
+        return _nobody(request)
+    try:
+        shown = id_card(member=member, actor=request.user, request=request)
+    except access.AccessDenied as refusal:
+        return _denied(request, refusal)
+    return render(request, "plans/card.html", {"card": shown})

@@ -1,9 +1,47 @@
 from datetime import date
 
-from haven.plans.models import Application, Product
-from haven.testing.access import EVERYONE, STAFF, Rule
+from haven.plans.models import Application, Claim, Product
+from haven.testing.access import (
+    CONSUMER,
+    EVERYONE,
+    GUARDIAN,
+    MEMBER,
+    OUTSIDER,
+    SPOUSE,
+    STAFF,
+    Rule,
+)
 
 APPLICATION_STAFF = {STAFF["customer_service"], STAFF["administrator"]}
+# Members see their own plan; a guardian sees the child's; a consumer holding no grant is asked
+# to choose a person. Maria acts for Elena without the plan and claims scopes: refused.
+RECORD_READERS = {MEMBER, SPOUSE, OUTSIDER, GUARDIAN, CONSUMER}
+
+
+def claim_of(person: str):
+    """URL kwargs for a claim of one of the test people (created on first use)."""
+
+    def kwargs(case) -> dict:
+        member = getattr(case, f"{person}_member")
+        claim, _ = Claim.objects.get_or_create(
+            claim_number=f"ACCESS-{member.member_id}",
+            defaults={
+                "member": member,
+                "service_start": date(2026, 2, 1),
+                "service_end": date(2026, 2, 1),
+                "received_on": date(2026, 2, 3),
+                "provider_name": "Riverside Family Medicine",
+                "status": "paid",
+                "status_on": date(2026, 2, 20),
+                "billed_amount": 200,
+                "allowed_amount": 150,
+                "plan_paid": 120,
+                "member_responsibility": 30,
+            },
+        )
+        return {"pk": claim.pk}
+
+    return kwargs
 
 
 def application_kwargs(case) -> dict:
@@ -29,6 +67,16 @@ def application_kwargs(case) -> dict:
 
 
 RULES = [
+    Rule("plans:mine", allow=RECORD_READERS),
+    Rule("plans:claims", allow=RECORD_READERS),
+    Rule("plans:card", allow=RECORD_READERS),
+    Rule("plans:claim", allow={MEMBER}, kwargs=claim_of("alice"), note="Alice's own claim"),
+    Rule(
+        "plans:claim",
+        allow={GUARDIAN},
+        kwargs=claim_of("teo"),
+        note="Teo's claim: his guardian, acting for him, and nobody else",
+    ),
     Rule("plans:quote", allow=EVERYONE, note="public: visitors and producers"),
     Rule("plans:quote", method="POST", allow=EVERYONE, data={"person-TOTAL_FORMS": "0"}),
     Rule("plans:apply", allow=EVERYONE, note="public: visitors apply for coverage"),
