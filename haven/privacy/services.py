@@ -702,8 +702,9 @@ def notices_remind(now: datetime | None = None) -> dict[str, int]:
 
 
 def notice_pending_for(user: User) -> NoticeReceipt | None:
-    """The newest notice this person was told of and has not acknowledged (the banner's)."""
-    if not user.is_authenticated:
+    """The newest notice this person was told of and has not acknowledged (the banner's).
+    Staff are not told (they are not in the audience), so their pages ask nothing."""
+    if not user.is_authenticated or user.is_staff_member:
         return None
     return (
         NoticeReceipt.objects.filter(user=user, acknowledged_at__isnull=True)
