@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "haven.messaging",
     "haven.mail",
     "haven.privacy",
+    "haven.care",
     "oauth2_provider",
     "haven.fhir",
 ]

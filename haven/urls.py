@@ -15,6 +15,7 @@ urlpatterns = [
     path("mail/", include("haven.mail.urls")),
     path("plans/", include("haven.plans.urls")),
     path("privacy/", include("haven.privacy.urls")),
+    path("care/", include("haven.care.urls")),
     path("fhir/", include("haven.fhir.urls")),
     path("oauth/", include("haven.fhir.oauth_urls")),
     path(".well-known/smart-configuration", smart_configuration, name="smart_configuration"),
