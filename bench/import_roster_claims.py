@@ -16,12 +16,15 @@ import os
 import platform
 import random
 import re
+import resource
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 HAVEN = ROOT / ".venv" / "bin" / "haven"
@@ -200,15 +203,28 @@ def write_claims(path: Path, claims: int, member_ids: list[str], rng: random.Ran
             )
 
 
-def run(env: dict[str, str], *args: str) -> tuple[float, str]:
+@dataclass
+class Step:
+    seconds: float  # wall clock
+    cpu: float  # user + system time of the import process (the database server's not included)
+    load: float  # the machine's one-minute load average when the step began
+    summary: str
+
+
+def run(env: dict[str, str], *args: str) -> Step:
+    load = os.getloadavg()[0]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     began = time.monotonic()
     done = subprocess.run(
         [str(HAVEN), *args], env=env, capture_output=True, text=True, check=False, cwd=ROOT
     )
     seconds = time.monotonic() - began
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         sys.exit(f"haven {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
-    return seconds, done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+    return Step(seconds, cpu, load, counts(summary))
 
 
 def counts(summary: str) -> str:
@@ -220,27 +236,28 @@ def counts(summary: str) -> str:
     )
 
 
-def bench_database(kind: str, url: str, files: dict[str, Path]) -> dict[str, object]:
+def bench_database(kind: str, url: str, files: dict[str, Path]) -> dict[str, Any]:
     env = {**os.environ, "DATABASE_URL": url, "HAVEN_ENV": "local", "DEBUG": "false"}
     run(env, "migrate", "--no-input", "-v", "0")
     run(env, "import", "plans", str(files["plans"]))
-    roster_seconds, roster_summary = run(env, "import", "roster", str(files["roster"]))
-    claims_seconds, claims_summary = run(env, "import", "claims", str(files["claims"]))
-    again_seconds, again_summary = run(env, "import", "claims", str(files["claims"]))
+    steps = {
+        "roster": run(env, "import", "roster", str(files["roster"])),
+        "claims": run(env, "import", "claims", str(files["claims"])),
+        "again": run(env, "import", "claims", str(files["claims"])),
+    }
     figures = {
         "database": kind,
-        "roster_seconds": roster_seconds,
-        "roster": counts(roster_summary),
-        "claims_seconds": claims_seconds,
-        "claims": counts(claims_summary),
-        "again_seconds": again_seconds,
-        "again": counts(again_summary),
-        "total": roster_seconds + claims_seconds,
+        "steps": steps,
+        "total": steps["roster"].seconds + steps["claims"].seconds,
+        "total_cpu": steps["roster"].cpu + steps["claims"].cpu,
     }
     print(
-        f"{kind}: roster {roster_seconds:.1f} s ({figures['roster']}); "
-        f"claims {claims_seconds:.1f} s ({figures['claims']}); "
-        f"total {figures['total']:.1f} s; claims again {again_seconds:.1f} s ({figures['again']})",
+        f"{kind}: "
+        + "; ".join(
+            f"{name} {step.seconds:.1f} s wall, {step.cpu:.1f} s CPU, load {step.load:.1f} "
+            f"({step.summary})"
+            for name, step in steps.items()
+        ),
         flush=True,
     )
     return figures
@@ -256,7 +273,7 @@ def machine() -> str:
     return f"`{uname}`, {os.cpu_count()} cores (nproc), {memory} memory"
 
 
-def write_doc(members: int, claims: int, results: list[dict[str, object]]) -> None:
+def write_doc(members: int, claims: int, results: list[dict[str, Any]]) -> None:
     lines = [
         BEGIN,
         "## Import: roster and claims (bench/import_roster_claims.py)",
@@ -264,24 +281,36 @@ def write_doc(members: int, claims: int, results: list[dict[str, object]]) -> No
         f"Run on {date.today().isoformat()}, {machine()}; Python {platform.python_version()}.",  # noqa: DTZ011
         f"Synthetic files: {members:,} roster members, {claims:,} claims, one plan; each import is "
         "`haven import ...` in its own process on a fresh database. Target: roster and claims "
-        f"together under {LIMIT_SECONDS // 60} minutes.",
+        f"together under {LIMIT_SECONDS // 60} minutes. Wall-clock time, the CPU time of the "
+        "import process (user + system; the PostgreSQL server's own work is not in it) and the "
+        "machine's one-minute load average when the step began: the machine is shared, and a load "
+        "above 2 on its 2 cores means the import waited for the processor.",
         "",
-        "| database | roster | claims | roster + claims | claims imported again |",
-        "|---|---|---|---|---|",
+        "| database | step | wall | CPU | load | rows |",
+        "|---|---|---:|---:|---:|---|",
     ]
     for figures in results:
-        verdict = "within target" if figures["total"] < LIMIT_SECONDS else "OVER target"
+        for name, label in (
+            ("roster", "roster"),
+            ("claims", "claims"),
+            ("again", "claims imported again"),
+        ):
+            step = figures["steps"][name]
+            lines.append(
+                f"| {figures['database']} | {label} | {step.seconds:.1f} s | {step.cpu:.1f} s "
+                f"| {step.load:.1f} | {step.summary} |"
+            )
+        verdict = "within" if figures["total"] < LIMIT_SECONDS else "**over**"
         lines.append(
-            f"| {figures['database']} | {figures['roster_seconds']:.1f} s ({figures['roster']}) "
-            f"| {figures['claims_seconds']:.1f} s ({figures['claims']}) "
-            f"| **{figures['total']:.1f} s** ({verdict}) "
-            f"| {figures['again_seconds']:.1f} s ({figures['again']}) |"
+            f"| {figures['database']} | **roster + claims** | **{figures['total']:.1f} s** "
+            f"| {figures['total_cpu']:.1f} s | | {verdict} the five-minute target (wall) |"
         )
     lines += [
         "",
-        "The claims import also writes one status-history row per claim and recomputes the "
-        "deductible and out-of-pocket accumulators of every member-year it touched, in the same "
-        "transaction as each batch. Importing the claims again must report every row unchanged.",
+        "The claims import also writes one status-history row per claim and moves the "
+        "deductible and out-of-pocket accumulators of the member-years each claim touches, in "
+        "the same transaction as each batch. Importing the claims again must report every row "
+        "unchanged.",
         END,
     ]
     section = "\n".join(lines)

@@ -454,16 +454,26 @@ CARD_COPAYS = (
 )
 
 
-def id_card(*, member: Member, actor: User, request: HttpRequest) -> IdCard:
-    """What the member's ID card shows: name, member ID, group and plan, pharmacy numbers (PLAN-3)."""
-    permitted = access.read(
-        actor=actor,
-        request=request,
-        member=member,
-        resource=[Resource.DEMOGRAPHICS, Resource.COVERAGE],
-        fields=CARD_FIELDS,
-        subtype="id_card",
-    )
+def id_card(*, member: Member, actor: User, request: HttpRequest, as_file: bool = False) -> IdCard:
+    """What the member's ID card shows: name, member ID, group and plan, pharmacy numbers
+    (PLAN-3). As a file (the PDF) it is recorded as an export, to the member themselves."""
+    if as_file:
+        permitted = access.export(
+            actor=actor,
+            request=request,
+            member=member,
+            resource=[Resource.DEMOGRAPHICS, Resource.COVERAGE],
+            fields=CARD_FIELDS,
+        )
+    else:
+        permitted = access.read(
+            actor=actor,
+            request=request,
+            member=member,
+            resource=[Resource.DEMOGRAPHICS, Resource.COVERAGE],
+            fields=CARD_FIELDS,
+            subtype="id_card",
+        )
     if not permitted.allows(Resource.COVERAGE):
         raise access.NotAuthorised(_("Your access to this record does not include the plan."))
     group = member.group

@@ -9,6 +9,7 @@ urlpatterns = [
     path("claims/", views.claims, name="claims"),
     path("claims/<int:pk>/", views.claim, name="claim"),
     path("card/", views.card, name="card"),
+    path("card/id-card.pdf", views.card_pdf, name="card_pdf"),
     path("quote/", views.quote, name="quote"),
     path("apply/", views.apply, name="apply"),
     path("apply/sent/", views.apply_done, name="apply_done"),

@@ -1,7 +1,9 @@
 from django.contrib import messages
+from django.contrib.staticfiles import finders
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -238,3 +240,29 @@ def card(request: HttpRequest) -> HttpResponse:
     except access.AccessDenied as refusal:
         return _denied(request, refusal)
     return render(request, "plans/card.html", {"card": shown})
+
+
+def _refuse_fetch(url: str, *args, **kwargs):
+    raise ValueError("the ID card is drawn from the template alone; it fetches nothing")
+
+
+@kind_required(*RECORD_KINDS)
+def card_pdf(request: HttpRequest) -> HttpResponse:
+    """The ID card as a PDF of two card-sized pages, front and back, to print (PLAN-3)."""
+    member = acting_member(request)
+    if member is None:
+        return _nobody(request)
+    try:
+        shown = id_card(member=member, actor=request.user, request=request, as_file=True)
+    except access.AccessDenied as refusal:
+        return _denied(request, refusal)
+    # Imported here: WeasyPrint loads Pango, which only this view needs.
+    from weasyprint import CSS, HTML
+
+    html = render_to_string("plans/card_pdf.html", {"card": shown}, request=request)
+    stylesheet = CSS(filename=finders.find("plans/card_pdf.css"), url_fetcher=_refuse_fetch)
+    pdf = HTML(string=html, url_fetcher=_refuse_fetch).write_pdf(stylesheets=[stylesheet])
+    response = HttpResponse(pdf, content_type="application/pdf")
+    # A plain file name: never the member's name or ID.
+    response["Content-Disposition"] = 'inline; filename="id-card.pdf"'
+    return response

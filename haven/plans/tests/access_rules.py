@@ -70,6 +70,7 @@ RULES = [
     Rule("plans:mine", allow=RECORD_READERS),
     Rule("plans:claims", allow=RECORD_READERS),
     Rule("plans:card", allow=RECORD_READERS),
+    Rule("plans:card_pdf", allow=RECORD_READERS),
     Rule("plans:claim", allow={MEMBER}, kwargs=claim_of("alice"), note="Alice's own claim"),
     Rule(
         "plans:claim",
