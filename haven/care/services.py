@@ -138,6 +138,29 @@ def provider_account_link(
     return link
 
 
+def provider_view_record(
+    *, appointment: Appointment, actor: User, request: HttpRequest | None = None
+) -> None:
+    """Record in the audit trail that the practice looked at the copy a member shared with it.
+
+    The accessor has no rule for provider accounts yet (docs/care.md), so Haven records the read
+    as the system showing the disclosed copy, naming the provider account in the event's source.
+    """
+    who = access.Actor(
+        system="care.provider-view",
+        source=f"care:appointment (provider account {actor.pk})",
+        ip_address=access.Actor.from_request(request).ip_address if request is not None else "",
+    )
+    access.read(
+        member=appointment.member,
+        resource=sharing.resources_for(appointment.shared),
+        purpose=Purpose.OPERATIONS,
+        record_id=appointment.pk,
+        actor=who,
+        subtype="provider-view",
+    )
+
+
 def practice_of(user: User) -> Practitioner | None:
     """The practice a provider account works for, or None."""
     if not user.is_authenticated or user.kind != User.Kind.PROVIDER:

@@ -328,6 +328,8 @@ def appointment(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     events = list(appointment.events.select_related("actor"))
     if services.works_for(user, appointment.practitioner_id):
+        if appointment.member is not None:
+            services.provider_view_record(appointment=appointment, actor=user, request=request)
         context = {
             "appointment": appointment,
             "shared": sharing.for_display(appointment.shared_data()),
