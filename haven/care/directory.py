@@ -52,6 +52,7 @@ TOTAL_CAP = 1000
 RADIUS_CHOICES = (5, 10, 25, 50)
 DEFAULT_RADIUS = 25
 FIRST_RING_MILES = 2.0
+NAME_MATCHES_CAP = 20_000
 RING_GROWTH = 3.0
 PRACTITIONERS = "practitioners"
 FACILITIES = "facilities"
@@ -125,10 +126,17 @@ def _filtered(query: Query) -> QuerySet:
         rows = rows.filter(specialty=query.specialty)
     if query.accepting:
         rows = rows.filter(accepting_new_patients=True)
-    for word in name_words(query.text)[:4]:
-        low, high = _word_range(word)
-        named = PractitionerName.objects.filter(word__gte=low, word__lt=high)
-        rows = rows.filter(pk__in=named.values("practitioner_id"))
+    words = name_words(query.text)[:4]
+    if words:
+        # The matching practices first, from the word index alone; then the rows by primary key,
+        # which every database plans the same way.
+        found: set[int] | None = None
+        for word in words:
+            low, high = _word_range(word)
+            named = PractitionerName.objects.filter(word__gte=low, word__lt=high)
+            ids = set(named.values_list("practitioner_id", flat=True)[:NAME_MATCHES_CAP])
+            found = ids if found is None else found & ids
+        rows = rows.filter(pk__in=sorted(found or []))
     return _speaking(rows, query.language)
 
 
