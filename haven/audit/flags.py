@@ -1,8 +1,8 @@
 """Which staff accesses the privacy officer should look at, decided when they happen (AUD-4).
 
 A relationship is a current care or service assignment (records.CareAssignment); later sources,
-such as a recent conversation with the member, are added in `_facts`. Everything a flag needs is
-read in one query, since it runs on every staff page that shows member data.
+such as a recent conversation with the member, are added to `FACTS_SQL`. Everything a flag needs
+is read in one query, since it runs on every staff page that shows member data.
 """
 
 from dataclasses import dataclass
@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from django.apps import apps
 from django.conf import settings
-from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery
+from django.db import connection
 from django.utils import timezone
 
 from haven.accounts.models import User
@@ -41,39 +41,40 @@ class _Facts:
     own_postal_code: str | None
 
 
+# Plain SQL: this runs on every audited staff page, and building the equivalent ORM query with
+# its subqueries takes many times longer than running it. Table names come from the models.
+FACTS_SQL = """
+SELECT
+    EXISTS (SELECT 1 FROM {assignment} a WHERE a.staff_id = %s AND a.member_id = %s
+            AND a.since <= %s AND (a.until IS NULL OR a.until >= %s)),
+    (SELECT COUNT(DISTINCT e.member_id) FROM {event} e WHERE e.actor_id = %s
+            AND e.recorded_at >= %s AND e.member_id IS NOT NULL AND e.member_id <> %s),
+    m.subscriber_id, m.id, m.group_id, m.postal_code
+FROM (SELECT 1 AS one) base
+LEFT JOIN {coverage} c ON c.staff_id = %s
+LEFT JOIN {member} m ON m.id = c.member_id
+"""
+
+
 def _facts(staff: User, member: Member, at: datetime) -> _Facts:
-    assignments = apps.get_model("records", "CareAssignment").objects.current(
-        timezone.localdate(at)
+    ops = connection.ops
+    sql = FACTS_SQL.format(
+        assignment=ops.quote_name(apps.get_model("records", "CareAssignment")._meta.db_table),
+        event=ops.quote_name(AuditEvent._meta.db_table),
+        coverage=ops.quote_name(StaffCoverage._meta.db_table),
+        member=ops.quote_name(Member._meta.db_table),
     )
-    coverage = StaffCoverage.objects.filter(staff=OuterRef("pk"))
-    recent = (
-        AuditEvent.objects.filter(
-            actor=OuterRef("pk"), recorded_at__gte=at - timedelta(hours=1), member__isnull=False
-        )
-        .exclude(member=member)
-        .values("actor")
-        .annotate(members=Count("member", distinct=True))
-        .values("members")
-    )
-    row = (
-        User.objects.filter(pk=staff.pk)
-        .annotate(
-            related=Exists(assignments.filter(staff=OuterRef("pk"), member=member)),
-            others=Subquery(recent, output_field=IntegerField()),
-            own_subscriber=Subquery(coverage.values("member__subscriber_id")[:1]),
-            own_member=Subquery(coverage.values("member_id")[:1]),
-            own_group=Subquery(coverage.values("member__group_id")[:1]),
-            own_postal_code=Subquery(coverage.values("member__postal_code")[:1]),
-        )
-        .values("related", "others", "own_subscriber", "own_member", "own_group", "own_postal_code")
-        .get()
-    )
+    day = ops.adapt_datefield_value(timezone.localdate(at))
+    since = ops.adapt_datetimefield_value(at - timedelta(hours=1))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [staff.pk, member.pk, day, day, staff.pk, since, member.pk, staff.pk])
+        related, others, own_subscriber, own_member, own_group, own_postal = cursor.fetchone()
     return _Facts(
-        related=row["related"],
-        others_this_hour=row["others"] or 0,
-        own_family=row["own_subscriber"] or row["own_member"],
-        own_group=row["own_group"],
-        own_postal_code=row["own_postal_code"],
+        related=bool(related),
+        others_this_hour=others or 0,
+        own_family=own_subscriber or own_member,
+        own_group=own_group,
+        own_postal_code=own_postal,
     )
 
 
