@@ -13,6 +13,7 @@ import io
 import operator
 import re
 import time
+import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -370,7 +371,8 @@ def upsert(
     # Table and column names come from the models, never from the file.
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            staging = quote(f"import_{opts.db_table}")
+            # One staging table per model and column list, kept for the session and emptied.
+            staging = quote(f"import_{opts.db_table}_{zlib.crc32(column_list.encode()):08x}")
             cursor.execute(
                 f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} AS "  # noqa: S608
                 f"SELECT {column_list} FROM {table} WITH NO DATA"
