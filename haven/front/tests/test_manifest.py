@@ -49,7 +49,7 @@ class ManifestTests(HavenTestCase):
                 served = self.client.get(icon["src"])
                 self.assertEqual(served.status_code, 200)
                 self.assertEqual(served["Content-Type"], "image/png")
-                served.close()
+                self.assertTrue(b"".join(served.streaming_content))
 
     def test_the_description_follows_the_visitors_language(self):
         english = self.manifest()["description"]

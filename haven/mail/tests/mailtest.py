@@ -6,27 +6,15 @@ from pathlib import Path
 
 from django.core.cache import cache
 from django.test import override_settings
-from django_tasks_db.management.commands.db_worker import Worker
-from django_tasks_db.models import DBTaskResult
 
 from haven.mail.tests.smtp_servers import RunningServer, test_pki
 from haven.testing.people import HavenTestCase
+from haven.testing.tasks import run_queued_tasks
 
 
 def run_outbox() -> None:
-    """One batch of django-tasks' own database worker, in this thread and this test's database."""
-    Worker(
-        queue_names=["*"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="test-worker",
-        excluded_queue_names=[],
-    ).run()
-    failed = list(DBTaskResult.objects.failed().values_list("traceback", flat=True))
-    assert not failed, failed
+    """Run every queued task once, in this thread and this test's database."""
+    run_queued_tasks("test-worker")
 
 
 def relay(server: RunningServer, pki, *, tls: str = "starttls", **more):

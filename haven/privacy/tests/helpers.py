@@ -3,27 +3,15 @@
 from datetime import date, timedelta
 
 from django.utils import timezone
-from django_tasks_db.management.commands.db_worker import Worker
-from django_tasks_db.models import DBTaskResult
 
 from haven.privacy.demo import TEXTS
 from haven.privacy.models import DisclosurePurpose, Notice, NoticeText, Recipient, RecipientCategory
+from haven.testing.tasks import run_queued_tasks
 
 
 def run_worker() -> None:
     """Run every queued task once, in this thread and this test's database."""
-    Worker(
-        queue_names=["*"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="privacy-test-worker",
-        excluded_queue_names=[],
-    ).run()
-    failed = list(DBTaskResult.objects.failed().values_list("traceback", flat=True))
-    assert not failed, failed
+    run_queued_tasks("privacy-test-worker")
 
 
 def published_notice(officer, *, revision: date | None = None, effective: date | None = None):
