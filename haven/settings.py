@@ -280,7 +280,13 @@ else:
 # Background work: the database backend enqueues in the same transaction as the data (an outbox).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Production e-mail goes through the outbox's TLS-only backend (MAIL-1); locally it is printed.
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "haven.mail.backends.TLSOnlyEmailBackend"
+    if PRODUCTION
+    else "django.core.mail.backends.console.EmailBackend",
+)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Haven <no-reply@haven.example>")
 
 # Integrations, each read from the environment (docs/deploy.md lists them).
