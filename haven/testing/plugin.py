@@ -28,6 +28,25 @@ def pytest_collection_modifyitems(config, items):
         if ids:
             # user_properties travel from xdist workers to the controller with each report.
             item.user_properties.append(("promises", ids))
+    unknown = unknown_promise_ids(items)
+    if unknown:
+        listed = "; ".join(f"{nodeid}: {', '.join(ids)}" for nodeid, ids in unknown.items())
+        raise pytest.UsageError(
+            f"tests are marked with promise IDs not in haven/promises.py: {listed}"
+        )
+
+
+def unknown_promise_ids(items) -> dict[str, list[str]]:
+    """Promise IDs on tests that the registry does not know: a typo would hide a promise."""
+    from haven.promises import PROMISES
+
+    unknown = {}
+    for item in items:
+        for name, ids in item.user_properties:
+            missing = [pid for pid in ids if name == "promises" and pid not in PROMISES]
+            if missing:
+                unknown[item.nodeid] = missing
+    return unknown
 
 
 class PromiseRecorder:
