@@ -222,7 +222,7 @@ class AuditEvent(models.Model):
             "who": who,
             "requestor": True,
             "network": {"address": self.ip_address, "type": "2"} if self.ip_address else None,
-            "purposeOfUse": self._purpose_codings(),
+            "purposeOfUse": [{"coding": self._purpose_codings()}] if self.purpose else None,
         }
         if self.actor_role:
             agent["role"] = [{"text": self.actor_role}]

@@ -257,3 +257,56 @@ class AccessorTests(HavenTestCase):
                 purpose=Purpose.TREATMENT,
             )
         record.assert_not_called()
+
+    @pytest.mark.promise("AUD-3")
+    def test_every_kind_of_record_exports_as_a_valid_fhir_r4b_audit_event(self):
+        from fhir.resources.R4B.auditevent import AuditEvent as FhirAuditEvent
+
+        access.read(
+            actor=self.nurse,
+            request=self.request_as(self.nurse),
+            member=self.elena_member,
+            resource=[Resource.DEMOGRAPHICS, Resource.DOCUMENTS],
+            purpose=Purpose.TREATMENT,
+        )
+        with self.assertRaises(access.NotPermitted):
+            access.read(
+                actor=self.representative,
+                request=self.request_as(self.representative),
+                member=self.elena_member,
+                resource=Resource.DOCUMENTS,
+                purpose=Purpose.PAYMENT,
+            )
+        access.read(
+            actor=self.alice,
+            request=self.request_as(self.alice),
+            member=self.teo_member,
+            resource=Resource.DOCUMENTS,
+        )
+        access.read(
+            actor=access.system("appointment-reminders"),
+            member=self.alice_member,
+            resource=Resource.CONTACT,
+            purpose=Purpose.OPERATIONS,
+        )
+        access.disclose(
+            actor=self.privacy_officer,
+            request=self.request_as(self.privacy_officer),
+            member=self.alice_member,
+            resource=Resource.CLAIMS,
+            purpose=Purpose.LEGAL,
+            recipient="Superior Court of Hartford",
+        )
+        events = list(AuditEvent.objects.order_by("sequence"))
+        self.assertEqual(len(events), 5)
+        for event in events:
+            exported = event.to_fhir()
+            resource = FhirAuditEvent.model_validate(exported)
+            self.assertEqual(resource.id, str(event.sequence))
+            purpose_of_use = exported["agent"][0].get("purposeOfUse", [])
+            for concept in purpose_of_use:
+                self.assertEqual(set(concept), {"coding"})
+            self.assertEqual(len(purpose_of_use), 1 if event.purpose else 0)
+        staff_read = FhirAuditEvent.model_validate(events[0].to_fhir())
+        self.assertEqual(staff_read.agent[0].purposeOfUse[0].coding[0].code, "TREAT")
+        self.assertEqual(staff_read.purposeOfEvent[0].coding[0].code, "TREAT")
