@@ -272,6 +272,10 @@ class Message(Sealed):
     def is_withheld(self) -> bool:
         return self.scan_status == ScanStatus.REFUSED
 
+    @property
+    def is_being_checked(self) -> bool:
+        return self.scan_status == ScanStatus.PENDING
+
 
 class Attachment(Sealed):
     class Kind(models.TextChoices):

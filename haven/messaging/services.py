@@ -753,6 +753,9 @@ class ShownMessage:
     body: str
     withheld: bool
     created_at: datetime
+    # Not screened yet (the scanner was down): held from readers until it is (MSG-6).
+    being_checked: bool = False
+    held: bool = False
     attachments: list[ShownAttachment] = field(default_factory=list)
     read_by_member: bool = False
 
@@ -858,13 +861,19 @@ def conversation_read(
         shown = []
         for message in messages:
             withheld = message.is_withheld
+            # Text still waiting for the scanner is held from everyone but its author, who
+            # wrote it; it is shown once screened, or withheld if it proves infected.
+            being_checked = message.is_being_checked
+            held = withheld or (being_checked and message.author_id != actor.pk)
             shown.append(
                 ShownMessage(
                     pk=message.pk,
                     author=message.author,
                     side=message.side,
-                    body="" if withheld else message.body,
+                    body="" if held else message.body,
                     withheld=withheld,
+                    being_checked=being_checked,
+                    held=held and not withheld,
                     created_at=message.created_at,
                     attachments=[
                         ShownAttachment(

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
 from haven.messaging import clamd as clamd_client
+from haven.messaging import services
 from haven.messaging.models import Attachment, Conversation, Message, ScanStatus
 from haven.messaging.tasks import rescan_quarantined
 from haven.messaging.tests.conftest import EICAR, zipped
@@ -128,6 +129,35 @@ class ScreeningTests(MessagingTestCase):
         refused = self.client.get(reverse("messaging:attachment", kwargs={"pk": infected.pk}))
         self.assertEqual(refused.status_code, 403)
         self.assertContains(self.client.get(response["Location"]), "This file cannot be opened.")
+
+    @pytest.mark.promise("MSG-6")
+    def test_text_waiting_for_the_scanner_is_held_from_the_reader_until_it_is_screened(self):
+        self.clamd.stop()
+        conversation = start(self.alice, body="My knee still hurts after the operation.")
+        self.assertEqual(conversation.messages.get().scan_status, ScanStatus.PENDING)
+        url = reverse("messaging:conversation", kwargs={"pk": conversation.pk})
+
+        self.sign_in(self.nurse)
+        held = self.client.get(url)
+        self.assertContains(held, "This message is being checked.")
+        self.assertNotContains(held, "My knee still hurts")
+        shown = services.conversation_read(conversation=conversation, actor=self.nurse)
+        self.assertEqual(
+            [(m.held, m.body) for m in shown.messages], [(True, "")], "nothing of it is served"
+        )
+
+        # Its author wrote it and sees it, marked as not yet screened for the others.
+        self.sign_in(self.alice)
+        own = self.client.get(url)
+        self.assertContains(own, "My knee still hurts after the operation.")
+        self.assertContains(own, "Being checked: the others can read it")
+
+        self.clamd.start()
+        self.assertEqual(rescan_quarantined.call(), 0)
+        self.sign_in(self.nurse)
+        screened = self.client.get(url)
+        self.assertContains(screened, "My knee still hurts after the operation.")
+        self.assertNotContains(screened, "being checked")
 
     def test_text_that_waited_and_proves_infected_is_withheld(self):
         self.clamd.stop()
