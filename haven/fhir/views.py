@@ -21,7 +21,7 @@ from haven.accounts.decorators import kind_required
 from haven.accounts.models import User
 from haven.audit import access
 from haven.audit.models import AuditEvent, EventType, Outcome
-from haven.audit.policy import Resource
+from haven.audit.policy import Resource, Sensitivity
 from haven.fhir import resources as fhir
 from haven.fhir import services
 from haven.fhir.models import AppStatus, Authorisation, RegisteredApp
@@ -33,6 +33,7 @@ from haven.fhir.oauth import (
     scope_allows,
 )
 from haven.plans.models import Claim, Member
+from haven.plans.services import claim_sensitivity
 
 FHIR_JSON = "application/fhir+json; charset=utf-8"
 HOLDER_KINDS = (User.Kind.MEMBER, User.Kind.CAREGIVER, User.Kind.CONSUMER)
@@ -215,7 +216,9 @@ def api(resource_type: str, interaction: str):
     return decorator
 
 
-def disclose(request, token: services.TokenAccess, resources: list[str], record_id="") -> Any:
+def disclose(
+    request, token: services.TokenAccess, resources: list[str], record_id="", category=""
+) -> Any:
     """Every read is a disclosure to the app, in the member's accounting of disclosures."""
     authorisation = token.authorisation
     return access.disclose(
@@ -223,6 +226,7 @@ def disclose(request, token: services.TokenAccess, resources: list[str], record_
         resource=resources,
         recipient=authorisation.app.name,
         record_id=record_id,
+        category=category,
         actor=authorisation.user,
         request=request,
     )
@@ -364,9 +368,30 @@ def eob_read(request, token, pk: str) -> JsonResponse:
     )
     if claim is None:
         return outcome(404, "not-found", "No such ExplanationOfBenefit.")
-    permitted = disclose(request, token, [Resource.CLAIMS], record_id=claim.pk)
+    # The web's rule: a claim in a protected category reaches only someone the access opens it
+    # to (the member, never a guardian's or caregiver's grant). The accessor records the refusal;
+    # the app is told only that there is no such claim, so the category itself is not disclosed.
+    try:
+        permitted = disclose(
+            request, token, [Resource.CLAIMS], record_id=claim.pk, category=claim_sensitivity(claim)
+        )
+    except access.SensitiveCategory:
+        return outcome(404, "not-found", "No such ExplanationOfBenefit.")
     fields = permitted.fields.get(Resource.CLAIMS, ())
     return fhir_response(fhir.explanation_of_benefit(claim, fields))
+
+
+def _visible_claims(claims: QuerySet[Claim], permitted: access.Permitted) -> QuerySet[Claim]:
+    """The claims whose protected category (if any) the access opens, as the web's claims list
+    decides: the member sees all of theirs; a grant never opens a protected category."""
+    if all(permitted.allows_category(category) for category in Sensitivity.values):
+        return claims
+    hidden = [
+        claim.pk
+        for claim in claims.select_related(None).only("pk", "service_category", "diagnosis_codes")
+        if not permitted.allows_category(claim_sensitivity(claim))
+    ]
+    return claims.exclude(pk__in=hidden) if hidden else claims
 
 
 def eob_search(request, token) -> JsonResponse:
@@ -382,8 +407,9 @@ def eob_search(request, token) -> JsonResponse:
         claims = claims.filter(pk=wanted if wanted.isdigit() else 0)
     if "identifier" in request.GET:
         claims = claims.filter(claim_number=request.GET["identifier"].rpartition("|")[2])
-    items, total = _slice(request, claims.order_by("-service_start", "-pk"))
     permitted = disclose(request, token, [Resource.CLAIMS])
+    claims = _visible_claims(claims, permitted)
+    items, total = _slice(request, claims.order_by("-service_start", "-pk"))
     fields = permitted.fields.get(Resource.CLAIMS, ())
     return fhir_response(
         bundle(request, items, total, lambda c: fhir.explanation_of_benefit(c, fields))

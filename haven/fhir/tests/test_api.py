@@ -11,9 +11,11 @@ from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.practitioner import Practitioner
 from fhir.resources.R4B.practitionerrole import PractitionerRole
 
-from haven.audit.models import AuditEvent, EventType
+from haven.audit.models import AuditEvent, EventType, Outcome
+from haven.caregivers.models import Grant, Scope
 from haven.fhir.models import Authorisation
 from haven.fhir.tests.flow import bearer, connect, make_app, make_claims
+from haven.plans.models import Claim
 from haven.privacy.services import accounting_for
 from haven.testing.people import HavenTestCase
 
@@ -169,6 +171,98 @@ class PatientAccessApiTests(HavenTestCase):
         # Maria's grant covers messages and appointments, not claims.
         refused = self.client.get("/fhir/ExplanationOfBenefit", **auth)
         self.assertEqual(refused.status_code, 403)
+
+
+class ProtectedCategoryTests(HavenTestCase):
+    """An app holds what the person who connected it may see on the web: a guardian's or a
+    caregiver's app never receives a claim in a protected category (mental health, substance use,
+    reproductive health, HIV, genetic), by read or by search."""
+
+    @classmethod
+    def setUpTestData(cls):
+        super().setUpTestData()
+        cls.app = make_app()
+        cls.plain = make_claims(cls.teo_member, 1)[0]
+        # Counselling by its service, and a primary-care visit whose diagnosis is depression.
+        cls.counselling, cls.by_diagnosis = make_claims(cls.teo_member, 2, start=1)
+        Claim.objects.filter(pk=cls.counselling.pk).update(
+            service_category="mental_health", diagnosis_codes=["F32.9"]
+        )
+        Claim.objects.filter(pk=cls.by_diagnosis.pk).update(
+            service_category="primary_care", diagnosis_codes=["J02.9", "F32.9"]
+        )
+        cls.elena_claims = make_claims(cls.elena_member, 2, start=10)
+        Claim.objects.filter(pk=cls.elena_claims[1].pk).update(diagnosis_codes=["F10.20"])
+        cls.alice_counselling = make_claims(cls.alice_member, 1, start=20)[0]
+        Claim.objects.filter(pk=cls.alice_counselling.pk).update(diagnosis_codes=["F41.1"])
+        # Elena lets Maria see her claims too; a grant never opens a protected category.
+        Grant.objects.filter(pk=cls.maria_grant.pk).update(
+            scopes=[Scope.MESSAGES, Scope.APPOINTMENTS, Scope.CLAIMS]
+        )
+
+    def guardian_token(self) -> dict:
+        token = connect(self, self.alice, self.teo_member, self.app)
+        self.assertEqual(token["patient"], str(self.teo_member.pk))
+        return bearer(token["access_token"])
+
+    @pytest.mark.promise("ACC-9")
+    @pytest.mark.promise("DIS-8")
+    def test_a_guardians_app_cannot_read_the_childs_claim_in_a_protected_category(self):
+        auth = self.guardian_token()
+        allowed = self.client.get(f"/fhir/ExplanationOfBenefit/{self.plain.pk}", **auth)
+        self.assertEqual(allowed.status_code, 200)
+        ExplanationOfBenefit.model_validate(allowed.json())
+        for claim in (self.counselling, self.by_diagnosis):
+            refused = self.client.get(f"/fhir/ExplanationOfBenefit/{claim.pk}", **auth)
+            self.assertEqual(refused.status_code, 404)
+            OperationOutcome.model_validate(refused.json())
+            self.assertNotIn(b"F32", refused.content)
+            self.assertNotIn(b"mental", refused.content)
+            refusal = AuditEvent.objects.filter(member=self.teo_member).latest("sequence")
+            self.assertEqual(
+                (refusal.outcome, refusal.category, refusal.record_id, refusal.recipient),
+                (Outcome.DENIED, "mental_health", str(claim.pk), "Budget Buddy"),
+            )
+
+    @pytest.mark.promise("ACC-9")
+    @pytest.mark.promise("DIS-8")
+    def test_a_guardians_app_searching_claims_gets_none_in_a_protected_category(self):
+        auth = self.guardian_token()
+        response = self.client.get("/fhir/ExplanationOfBenefit", **auth)
+        self.assertEqual(response.status_code, 200)
+        bundle = Bundle.model_validate(response.json())
+        self.assertEqual(bundle.total, 1)
+        self.assertEqual([e.resource.id for e in bundle.entry], [str(self.plain.pk)])
+        self.assertNotIn(b"F32", response.content)
+        by_id = self.client.get(
+            "/fhir/ExplanationOfBenefit", {"_id": self.counselling.pk}, **auth
+        ).json()
+        self.assertEqual((by_id["total"], by_id.get("entry", [])), (0, []))
+        by_number = self.client.get(
+            "/fhir/ExplanationOfBenefit", {"identifier": self.by_diagnosis.claim_number}, **auth
+        ).json()
+        self.assertEqual(by_number["total"], 0)
+
+    @pytest.mark.promise("ACC-9")
+    def test_a_caregivers_app_gets_the_claims_the_grant_opens_but_no_protected_one(self):
+        token = connect(self, self.maria, self.elena_member, self.app)
+        auth = bearer(token["access_token"])
+        listed = self.client.get("/fhir/ExplanationOfBenefit", **auth).json()
+        self.assertEqual(
+            [entry["resource"]["id"] for entry in listed["entry"]], [str(self.elena_claims[0].pk)]
+        )
+        self.assertNotIn("F10.20", str(listed))
+        refused = self.client.get(f"/fhir/ExplanationOfBenefit/{self.elena_claims[1].pk}", **auth)
+        self.assertEqual(refused.status_code, 404)
+
+    def test_the_members_own_app_gets_her_claims_in_protected_categories(self):
+        token = connect(self, self.alice, self.alice_member, self.app)
+        auth = bearer(token["access_token"])
+        read = self.client.get(f"/fhir/ExplanationOfBenefit/{self.alice_counselling.pk}", **auth)
+        self.assertEqual(read.status_code, 200)
+        eob = ExplanationOfBenefit.model_validate(read.json())
+        self.assertEqual(eob.diagnosis[0].diagnosisCodeableConcept.coding[0].code, "F41.1")
+        self.assertEqual(self.client.get("/fhir/ExplanationOfBenefit", **auth).json()["total"], 1)
 
 
 class DirectoryAndMetadataTests(HavenTestCase):
