@@ -5,8 +5,10 @@ erasure and breach notification. Other apps call `may_contact`, `analytics_allow
 """
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core import signing
@@ -740,15 +742,23 @@ def notice_served_record(*, user: User, notice: Notice, form: str, language: str
         NoticeServed.objects.create(user=user, notice=notice, form=form, language=language)
 
 
-def member_postal_address(user: User) -> str:
-    """The address on the roster (members) or the sign-up form (consumers), as lines."""
-    source = user.member or getattr(user, "consumer_profile", None)
-    if source is None:
-        return ""
+POSTAL_FIELDS = ("address_line", "city", "region", "postal_code")
+
+
+def member_postal_address(user: User, contact: Mapping[str, Any] | None = None) -> str:
+    """The postal address as lines: for a member, from the roster's contact fields the audited
+    accessor opened (`contact`, see haven.audit.access); for a consumer, from the sign-up form."""
+    if user.member_id is not None:
+        source = contact or {}
+    else:
+        profile = getattr(user, "consumer_profile", None)
+        if profile is None:
+            return ""
+        source = {name: getattr(profile, name, "") for name in POSTAL_FIELDS}
     city_line = " ".join(
-        part for part in (source.city, source.region, source.postal_code) if part
+        part for part in (source.get(name) for name in POSTAL_FIELDS[1:]) if part
     ).strip()
-    lines = [user.get_full_name() or user.username, source.address_line, city_line]
+    lines = [user.get_full_name() or user.username, source.get("address_line", ""), city_line]
     return "\n".join(line for line in lines if line)
 
 

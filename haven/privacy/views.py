@@ -167,10 +167,24 @@ def printed_copy(request: HttpRequest) -> HttpResponse:
     notice = services.notice_current() or services.notice_upcoming()
     if notice is None:
         return render(request, "privacy/notice_missing.html", status=404)
+    contact = None
+    if request.user.member_id is not None:
+        # The roster address and the copies asked for are the member's contact data (AUD-3).
+        try:
+            permitted = access.read(
+                member=request.user.member,
+                resource=Resource.CONTACT,
+                fields=services.POSTAL_FIELDS,
+                actor=request.user,
+                request=request,
+            )
+        except access.AccessDenied as refusal:
+            return denied(request, refusal)
+        contact = permitted.pick(Resource.CONTACT, request.user.member)
     form = forms.PrintedCopyForm(
         request.POST or None,
         initial={
-            "address": services.member_postal_address(request.user),
+            "address": services.member_postal_address(request.user, contact),
             "language": _language(),
         },
     )
