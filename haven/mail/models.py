@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from haven.lib import crypto
 from haven.lib.hashing import lookup_hash
+from haven.messaging.models import ScanStatus
 
 ADDRESS_PURPOSE = "mail-address"
 
@@ -322,6 +323,14 @@ class PortalMessage(Sealed):
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     read_at = models.DateTimeField(null=True, blank=True)
+    # What people write is screened like the message center's (MSG-6): held from the other side
+    # while it waits for the scanner, withheld if it proves infected. Haven's own diverted
+    # e-mail (fixed wording) is not screened.
+    scan_status = models.CharField(
+        max_length=16, choices=ScanStatus.choices, default=ScanStatus.UNSCANNED
+    )
+    # The recipient asked for a copy of a reply that waits for the scanner: it goes once screened.
+    copy_requested = models.BooleanField(default=False)
     # The e-mail whose body could not travel over TLS and came here instead (MAIL-2).
     diverted_email = models.OneToOneField(
         OutgoingEmail, null=True, blank=True, on_delete=models.SET_NULL, related_name="portal_copy"
@@ -346,6 +355,14 @@ class PortalMessage(Sealed):
     @body.setter
     def body(self, value: str) -> None:
         self.seal("body", value)
+
+    @property
+    def is_withheld(self) -> bool:
+        return self.scan_status == ScanStatus.REFUSED
+
+    @property
+    def is_being_checked(self) -> bool:
+        return self.scan_status == ScanStatus.PENDING
 
 
 def new_tracking_token() -> str:

@@ -15,6 +15,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from haven.accounts.models import User
 from haven.mail import links, transport
@@ -33,6 +34,8 @@ from haven.mail.models import (
     from_domain,
     new_tracking_token,
 )
+from haven.messaging import clamd
+from haven.messaging.models import ScanStatus
 
 Status = OutgoingEmail.Status
 
@@ -532,6 +535,99 @@ def _portal_notify(
     )
 
 
+# --- Screening what people write in the portal (MSG-6) -----------------------------------------
+
+# The same scanner as the message center's (haven.messaging.clamd); the writer learns only that
+# the text was refused, never why.
+MESSAGE_REFUSED = gettext_lazy("This message cannot be accepted.")
+PORTAL_RESCAN_DELAY = timedelta(minutes=5)
+
+
+def portal_text_screen(*texts: str) -> str:
+    """Screen text written for the portal; returns its scan status, or refuses it without a reason.
+
+    When the scanner does not answer, the text is kept, held from the other side, and screened
+    later by `rescan_portal_quarantine`: nothing is lost and nothing unscreened is shown.
+    """
+    verdict = clamd.scan("\n".join(texts).encode())
+    if verdict is clamd.Verdict.INFECTED:
+        raise ValidationError({"body": ValidationError(MESSAGE_REFUSED, code="refused")})
+    return _scan_status_for(verdict)
+
+
+def _scan_status_for(verdict: clamd.Verdict) -> str:
+    return {
+        clamd.Verdict.CLEAN: ScanStatus.CLEAN,
+        clamd.Verdict.NOT_CONFIGURED: ScanStatus.UNSCANNED,
+        clamd.Verdict.UNAVAILABLE: ScanStatus.PENDING,
+    }[verdict]
+
+
+def schedule_portal_rescan(delay: timedelta = PORTAL_RESCAN_DELAY) -> None:
+    from haven.mail.tasks import rescan_portal_quarantine
+
+    rescan_portal_quarantine.using(run_after=timezone.now() + delay).enqueue()
+
+
+def portal_quarantine_rescan(*, batch_size: int = 100) -> int:
+    """Screen portal messages that waited for the scanner; returns how many still wait.
+
+    Clean text is shown (and a copy the recipient asked for goes now); infected text is wiped
+    and withheld. Stops at the first sign that the scanner is still down.
+    """
+    last_pk = 0
+    while True:
+        batch = list(
+            PortalMessage.objects.filter(scan_status=ScanStatus.PENDING, pk__gt=last_pk)
+            .select_related("conversation__recipient")
+            .order_by("pk")[:batch_size]
+        )
+        if not batch:
+            break
+        for message in batch:
+            verdict = clamd.scan(message.body.encode())
+            if verdict is clamd.Verdict.UNAVAILABLE:
+                return _portal_still_waiting()
+            with transaction.atomic():
+                if verdict is clamd.Verdict.INFECTED:
+                    message.scan_status = ScanStatus.REFUSED
+                    message.body = ""
+                    message.copy_requested = False
+                else:
+                    message.scan_status = _scan_status_for(verdict)
+                    if message.copy_requested:
+                        _portal_copy_send(message)
+                        message.copy_requested = False
+                message.save(update_fields=["scan_status", "body_sealed", "copy_requested"])
+            last_pk = message.pk
+    return _portal_still_waiting()
+
+
+def _portal_still_waiting() -> int:
+    return PortalMessage.objects.filter(scan_status=ScanStatus.PENDING).count()
+
+
+def portal_messages_shown(conversation: PortalConversation, *, reader: str) -> list[PortalMessage]:
+    """The visible messages for one side ("recipient" or "haven"), with what each may show.
+
+    `held`: the other side's text still waits for the scanner; `withheld`: screening removed it.
+    Only messages one may read have their body decrypted into `shown_body`.
+    """
+    own = (
+        PortalMessage.Direction.FROM_RECIPIENT
+        if reader == "recipient"
+        else PortalMessage.Direction.FROM_HAVEN
+    )
+    shown = list(portal_visible_messages(conversation).select_related("author"))
+    for message in shown:
+        message.withheld = message.is_withheld
+        message.held = (
+            not message.withheld and message.is_being_checked and message.direction != own
+        )
+        message.shown_body = "" if message.withheld or message.held else message.body
+    return shown
+
+
 @transaction.atomic
 def portal_message_send(
     *,
@@ -550,6 +646,9 @@ def portal_message_send(
                 "This address belongs to a Haven account. Write to them in the secure message center."
             )
         )
+    scan_status = (
+        portal_text_screen(subject, body) if conversation is None else portal_text_screen(body)
+    )
     if conversation is None:
         recipient = _portal_recipient_for(to_address)
         conversation = PortalConversation.objects.create(
@@ -562,8 +661,11 @@ def portal_message_send(
         direction=PortalMessage.Direction.FROM_HAVEN,
         author=actor,
         body=body,
+        scan_status=scan_status,
         expires_at=now + portal_message_age(),
     )
+    if scan_status == ScanStatus.PENDING:
+        schedule_portal_rescan()
     PortalConversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
     _portal_notify(
         recipient,
@@ -677,14 +779,20 @@ def portal_reply(
         raise ValidationError(
             _("To get a copy by e-mail, confirm that you understand the copy is not secure.")
         )
-    recipient = conversation.recipient
+    scan_status = portal_text_screen(body)
     now = timezone.now()
+    waiting = scan_status == ScanStatus.PENDING
     message = PortalMessage.objects.create(
         conversation=conversation,
         direction=PortalMessage.Direction.FROM_RECIPIENT,
         body=body,
+        scan_status=scan_status,
+        # Unscreened text does not leave by e-mail: the copy goes once it is screened.
+        copy_requested=send_copy and waiting,
         expires_at=now + portal_message_age(),
     )
+    if waiting:
+        schedule_portal_rescan()
     PortalConversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
     sender = conversation.haven_sender
     if sender is not None and sender.email:
@@ -697,21 +805,28 @@ def portal_reply(
             reason="a portal recipient replied",
             idempotency_key=f"portal-reply:{message.pk}",
         )
-    if send_copy:
-        token = links.portal_open_token(recipient_id=recipient.pk, conversation_id=conversation.pk)
-        template_email_enqueue(
-            template="portal_reply_copy",
-            category=Category.ANSWER,
-            to_address=recipient.address,
-            language=_language_for(None, recipient),
-            link_path=reverse("mail:portal_open", kwargs={"token": token}),
-            own_words=body,
-            reason="the recipient asked for a copy of their reply",
-            idempotency_key=f"portal-copy:{message.pk}",
-            via_relay=True,
-            portal_fallback=False,
-        )
+    if send_copy and not waiting:
+        _portal_copy_send(message)
     return message
+
+
+def _portal_copy_send(message: PortalMessage) -> OutgoingEmail:
+    """The copy of their own reply that a recipient asked for, after the warning (MAIL-4)."""
+    conversation = message.conversation
+    recipient = conversation.recipient
+    token = links.portal_open_token(recipient_id=recipient.pk, conversation_id=conversation.pk)
+    return template_email_enqueue(
+        template="portal_reply_copy",
+        category=Category.ANSWER,
+        to_address=recipient.address,
+        language=_language_for(None, recipient),
+        link_path=reverse("mail:portal_open", kwargs={"token": token}),
+        own_words=message.body,
+        reason="the recipient asked for a copy of their reply",
+        idempotency_key=f"portal-copy:{message.pk}",
+        via_relay=True,
+        portal_fallback=False,
+    )
 
 
 @transaction.atomic

@@ -1,5 +1,7 @@
 """Background work for e-mail, run by `haven db_worker` (django-tasks, database backend)."""
 
+from datetime import timedelta
+
 from django_tasks import task
 
 from haven.mail import services
@@ -15,3 +17,12 @@ def send_outgoing_email(email_id: int) -> str:
 def purge_portal_messages() -> dict[str, int]:
     """Portal messages live HAVEN_PORTAL_MESSAGE_DAYS days, then they are deleted (MAIL-3)."""
     return services.portal_purge_expired()
+
+
+@task()
+def rescan_portal_quarantine() -> int:
+    """Screen portal messages that waited for the scanner; try again later while it is down."""
+    waiting = services.portal_quarantine_rescan()
+    if waiting:
+        services.schedule_portal_rescan(timedelta(minutes=15))
+    return waiting

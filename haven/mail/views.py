@@ -110,6 +110,15 @@ def _locked_message() -> str:
     )
 
 
+def _keep_input(form, error: ValidationError, field: str | None = None) -> None:
+    """Put the service's error on the form; text refused by screening is not shown back."""
+    refused = getattr(error, "error_dict", {}).get("body", [])
+    if any(item.code == "refused" for item in refused):
+        form.data = form.data.copy()
+        form.data["body"] = ""
+    form.add_error(None if hasattr(error, "error_dict") else field, error)
+
+
 def _conversation_of(recipient: PortalRecipient, pk: int) -> PortalConversation:
     return get_object_or_404(PortalConversation, pk=pk, recipient=recipient)
 
@@ -220,7 +229,7 @@ def portal_conversation(request: HttpRequest, pk: int) -> HttpResponse:
                 copy_warning_accepted=form.cleaned_data["copy_warning_accepted"],
             )
         except ValidationError as problem:
-            form.add_error(None, problem)
+            _keep_input(form, problem)
         else:
             if form.cleaned_data["send_copy"]:
                 messages.success(request, _("Your reply was sent. A copy is on its way to you."))
@@ -230,7 +239,7 @@ def portal_conversation(request: HttpRequest, pk: int) -> HttpResponse:
     services.portal_conversation_read(conversation=conversation, reader="recipient")
     context = {
         "conversation": conversation,
-        "portal_messages": services.portal_visible_messages(conversation).select_related("author"),
+        "portal_messages": services.portal_messages_shown(conversation, reader="recipient"),
         "form": form,
         "message_days": services.portal_message_age().days,
     }
@@ -303,7 +312,7 @@ def secure_compose(request: HttpRequest) -> HttpResponse:
                 actor=request.user,
             )
         except ValidationError as problem:
-            form.add_error("to_address", problem)
+            _keep_input(form, problem, "to_address")
         else:
             messages.success(request, _("Sent. The recipient gets a notification with a link."))
             return redirect("mail:secure_conversation", pk=message.conversation_id)
@@ -327,14 +336,14 @@ def secure_conversation(request: HttpRequest, pk: int) -> HttpResponse:
                 conversation=conversation,
             )
         except ValidationError as problem:
-            form.add_error(None, problem)
+            _keep_input(form, problem)
         else:
             messages.success(request, _("Sent. The recipient gets a notification with a link."))
             return redirect("mail:secure_conversation", pk=conversation.pk)
     services.portal_conversation_read(conversation=conversation, reader="haven")
     context = {
         "conversation": conversation,
-        "portal_messages": services.portal_visible_messages(conversation).select_related("author"),
+        "portal_messages": services.portal_messages_shown(conversation, reader="haven"),
         "form": form,
     }
     return render(request, "mail/secure_conversation.html", context)

@@ -12,8 +12,8 @@ from haven.messaging import clamd as clamd_client
 from haven.messaging import services
 from haven.messaging.models import Attachment, Conversation, Message, ScanStatus
 from haven.messaging.tasks import rescan_quarantined
-from haven.messaging.tests.conftest import EICAR, zipped
 from haven.messaging.tests.conversations import MessagingTestCase, pdf_file, start
+from haven.testing.clamd import EICAR, zipped
 
 REFUSED = "This file cannot be accepted."
 DETAILS = ("EICAR", "virus", "infected", "malware", "FOUND", "Haven.Test")

@@ -1,4 +1,4 @@
-"""`haven mail purge_portal` and `haven mail requeue_stale`: the outbox and portal's periodic jobs."""
+"""`haven mail purge_portal`, `requeue_stale`, `prune_outbox`, `rescan`: the outbox and portal's jobs."""
 
 from django.core.management.base import BaseCommand
 
@@ -11,11 +11,14 @@ class Command(BaseCommand):
         "(run daily). requeue_stale: send again e-mail left in 'sending' by a worker that stopped "
         "(run every few minutes; the same Message-ID lets a receiver recognise a repeat). "
         "prune_outbox: forget sent, failed, diverted and suppressed e-mail older than "
-        "HAVEN_MAIL_KEEP_DAYS (run daily)."
+        "HAVEN_MAIL_KEEP_DAYS (run daily). rescan: screen portal messages that waited while "
+        "the virus scanner was down (the background task does this too)."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("job", choices=["purge_portal", "requeue_stale", "prune_outbox"])
+        parser.add_argument(
+            "job", choices=["purge_portal", "requeue_stale", "prune_outbox", "rescan"]
+        )
 
     def handle(self, *args, job: str, **options):
         if job == "purge_portal":
@@ -24,6 +27,9 @@ class Command(BaseCommand):
                 f"deleted {counts['messages']} portal messages, {counts['conversations']} "
                 f"conversations, {counts['recipients']} recipients"
             )
+        elif job == "rescan":
+            waiting = services.portal_quarantine_rescan()
+            self.stdout.write(f"{waiting} portal messages still wait for the scanner")
         elif job == "prune_outbox":
             count = services.outbox_prune()
             self.stdout.write(f"forgot {count} finished e-mails")
