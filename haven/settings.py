@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "haven.care",
     "oauth2_provider",
     "haven.fhir",
+    "haven.analytics",
 ]
 
 MIDDLEWARE = [

@@ -17,6 +17,7 @@ urlpatterns = [
     path("privacy/", include("haven.privacy.urls")),
     path("care/", include("haven.care.urls")),
     path("fhir/", include("haven.fhir.urls")),
+    path("analytics/", include("haven.analytics.urls")),
     path("oauth/", include("haven.fhir.oauth_urls")),
     path(".well-known/smart-configuration", smart_configuration, name="smart_configuration"),
     path(".well-known/gpc.json", gpc_json, name="gpc_json"),
