@@ -43,6 +43,11 @@ def portal_message_days() -> int:
     return int(getattr(settings, "HAVEN_PORTAL_MESSAGE_DAYS", 30))
 
 
+def mail_keep_days() -> int:
+    """Sent, failed and suppressed e-mail; `haven mail prune_outbox` forgets them after this."""
+    return int(getattr(settings, "HAVEN_MAIL_KEEP_DAYS", 90))
+
+
 def audit_retention_days() -> int:
     """The audit trail of access to members' data (HIPAA's six-year documentation period)."""
     return int(getattr(settings, "HAVEN_AUDIT_RETENTION_DAYS", 6 * 366))

@@ -1244,10 +1244,46 @@ def open_requests():
 # --- Deleting an account (ACC-11) ----------------------------------------------------------
 
 ERASED_USER_FIELDS = ("first_name", "last_name", "preferred_name", "email", "phone", "username")
+# What an e-mail in the outbox says about its addressee; the row itself (date, category, status)
+# stays as the proof that a notice the law requires was sent.
+ERASED_EMAIL_FIELDS = ("to_address", "subject", "text_body", "html_body", "headers")
+
+
+def _user_emails(user: User, address: str):
+    """The outbox rows addressed to this account, by link or by its address."""
+    from django.db.models import Q
+
+    from haven.mail.models import OutgoingEmail
+
+    found = Q(user=user)
+    if address:
+        found |= Q(to_address__iexact=address)
+    return OutgoingEmail.objects.filter(found)
+
+
+def _appointments_of(user: User, member: Member | None):
+    if not _care_installed():
+        return None
+    from django.apps import apps
+
+    appointment_model = apps.get_model("care", "Appointment")
+    if member is not None:
+        return appointment_model.objects.filter(member=member)
+    return appointment_model.objects.filter(account=user)
+
+
+def _care_installed() -> bool:
+    from django.apps import apps
+
+    return apps.is_installed("haven.care")
 
 
 def what_remains(request: RightsRequest) -> list[dict]:
-    """What stays after deletion and why: the clear statement the member reads (ACC-11)."""
+    """What stays after deletion and why: the clear statement the member reads (ACC-11).
+
+    Called before the erasure (the page that asks, and `account_erase` itself), so it can see
+    the account's own data."""
+    user, member = request.requester, request.member
     kept = [
         {
             "what": _("Encrypted backups made before the deletion"),
@@ -1265,8 +1301,38 @@ def what_remains(request: RightsRequest) -> list[dict]:
             "why": _("They prove what you agreed to and when."),
             "until": _("%(days)s days") % {"days": facts.consent_retention_days()},
         },
+        {
+            "what": _("Premium quotes you asked for"),
+            "why": _(
+                "They were never stored with your identity: only the area, the size of the "
+                "family and the age bands, for the plan's totals."
+            ),
+            "until": _("kept for the plan's totals"),
+        },
     ]
-    if request.member_id:
+    if user is not None and _user_emails(user, user.email).exists():
+        kept.append(
+            {
+                "what": _(
+                    "A line for each e-mail Haven sent you: its date, kind and whether it was "
+                    "delivered, without your address, the subject or the text"
+                ),
+                "why": _("It shows that the notices the law requires were sent."),
+                "until": _("%(days)s days after sending") % {"days": facts.mail_keep_days()},
+            }
+        )
+    if user is not None and _email_refusals(user):
+        kept.append(
+            {
+                "what": _(
+                    "Your refusals of optional e-mail, as a keyed fingerprint of your address "
+                    "(not the address itself)"
+                ),
+                "why": _("So that Haven never again sends you what you refused."),
+                "until": _("as long as Haven sends e-mail"),
+            }
+        )
+    if member is not None:
         kept.append(
             {
                 "what": _("Your enrolment, coverage and claims with the plan"),
@@ -1278,7 +1344,7 @@ def what_remains(request: RightsRequest) -> list[dict]:
         )
         from haven.messaging.models import Conversation
 
-        conversations = Conversation.objects.filter(member_id=request.member_id)
+        conversations = Conversation.objects.filter(member=member)
         if conversations.filter(legal_hold=True).exists():
             kept.append(
                 {
@@ -1296,7 +1362,44 @@ def what_remains(request: RightsRequest) -> list[dict]:
                     % {"days": facts.message_retention_days()},
                 }
             )
-        shared = sorted({entry.recipient for entry in accounting_for(request.member)})
+    appointments = _appointments_of(user, member) if user is not None else None
+    if appointments is not None and appointments.exists():
+        if member is not None:
+            kept.append(
+                {
+                    "what": _("Appointments booked through Haven, with their reasons"),
+                    "why": _("They are part of your plan record, like your claims."),
+                    "until": _("%(days)s days") % {"days": facts.audit_retention_days()},
+                }
+            )
+        else:
+            kept.append(
+                {
+                    "what": _(
+                        "The time and practice of each appointment you booked, without the "
+                        "reason or what you shared; upcoming ones are cancelled"
+                    ),
+                    "why": _("The practice's schedule must show the appointment and its end."),
+                    "until": _("as long as the practice's schedule"),
+                }
+            )
+        practices = sorted(
+            {
+                appointment.practitioner.display_name
+                for appointment in appointments.exclude(shared=[]).select_related("practitioner")
+            }
+        )
+        if practices and member is None:
+            kept.append(
+                {
+                    "what": _("What you shared with practices when booking: %(practices)s")
+                    % {"practices": ", ".join(practices)},
+                    "why": _("Each practice holds its own copy; ask it directly."),
+                    "until": _("as each practice keeps it"),
+                }
+            )
+    if member is not None:
+        shared = sorted({entry.recipient for entry in accounting_for(member)})
         if shared:
             kept.append(
                 {
@@ -1306,7 +1409,161 @@ def what_remains(request: RightsRequest) -> list[dict]:
                     "until": _("as each recipient keeps it"),
                 }
             )
+    if user is not None:
+        from haven.fhir.models import Authorisation
+
+        if Authorisation.objects.filter(user=user).exists():
+            kept.append(
+                {
+                    "what": _(
+                        "Which apps you allowed to read a record, with the dates and what they "
+                        "could read; every app loses its access at the deletion"
+                    ),
+                    "why": _("It is part of the accounting of who received your data."),
+                    "until": _("%(days)s days") % {"days": facts.audit_retention_days()},
+                }
+            )
+        from haven.plans.models import Application
+
+        applications = Application.objects.filter(submitted_by=user)
+        if user.kind == User.Kind.PRODUCER:
+            if applications.exists():
+                kept.append(
+                    {
+                        "what": _("Applications for coverage you sent for your clients"),
+                        "why": _("They belong to your clients' files, not to your account."),
+                        "until": _("%(days)s days") % {"days": facts.audit_retention_days()},
+                    }
+                )
+        elif applications.exclude(status=Application.Status.SUBMITTED).exists():
+            kept.append(
+                {
+                    "what": _("Your applications for coverage that were already decided"),
+                    "why": _("Insurance law requires the plan to keep its decisions."),
+                    "until": _("%(days)s days") % {"days": facts.audit_retention_days()},
+                }
+            )
     return [{key: str(value) for key, value in item.items()} for item in kept]
+
+
+def _email_refusals(user: User) -> bool:
+    from haven.mail.models import OptOut, address_hash
+
+    refusals = OptOut.objects.filter(user=user)
+    if user.email:
+        refusals = refusals | OptOut.objects.filter(address_hash=address_hash(user.email))
+    return refusals.exists()
+
+
+def _erase_mail(user: User, address: str, erased: list[str]) -> None:
+    """Outbox e-mails lose their address, subject and text (mail still waiting is not sent);
+    refusals of optional e-mail stay, as the address's keyed hash only."""
+    from haven.mail.models import EmailPreference, EmailStatus, OptOut, address_hash
+
+    emails = _user_emails(user, address)
+    emails.filter(status__in=[EmailStatus.QUEUED, EmailStatus.SENDING]).update(
+        status=EmailStatus.SUPPRESSED, last_error="account erased"
+    )
+    blank = {"to_address": "", "subject": "", "text_body": "", "html_body": "", "headers": {}}
+    if emails.update(user=None, tracking_token=None, **blank):
+        erased += [f"mail.OutgoingEmail.{name}" for name in ERASED_EMAIL_FIELDS]
+    own = OptOut.objects.filter(user=user)
+    if address:
+        hashed = address_hash(address)
+        for category in own.values_list("category", flat=True):
+            OptOut.objects.get_or_create(
+                address_hash=hashed,
+                category=category,
+                defaults={"source": OptOut.Source.SUPPORT},
+            )
+    if own.delete()[0]:
+        erased.append("mail.OptOut.user (kept as the address's keyed hash)")
+    OptOut.objects.filter(actor=user).update(actor=None)
+    if EmailPreference.objects.filter(user=user).delete()[0]:
+        erased.append("mail.EmailPreference (all)")
+
+
+def _erase_care(user: User, member: Member | None, actor: User, erased: list[str]) -> None:
+    """Booking preferences, invitations (and their e-mails' words) and reviews go; a consumer's
+    appointments keep their time and practice but lose the reason and the copy shared; upcoming
+    ones are cancelled so the practice sees it. A member's appointments are part of the plan
+    record and stay; reminders to this account stop."""
+    if not _care_installed():
+        return
+    from haven.care.models import (
+        AppointmentEvent,
+        AppointmentStatus,
+        BookingPreference,
+        Invitation,
+        Reminder,
+        Review,
+    )
+    from haven.care.services import review_delete
+    from haven.mail.models import OutgoingEmail
+
+    if BookingPreference.objects.filter(user=user).delete()[0]:
+        erased.append("care.BookingPreference (all)")
+    invitations = Invitation.objects.filter(inviter=user)
+    email_ids = [pk for pk in invitations.values_list("email_id", flat=True) if pk]
+    OutgoingEmail.objects.filter(pk__in=email_ids, status="queued").update(
+        status="suppressed", last_error="account erased"
+    )
+    OutgoingEmail.objects.filter(pk__in=email_ids).update(
+        to_address="", subject="", text_body="", html_body="", headers={}, tracking_token=None
+    )
+    if invitations.delete()[0]:
+        erased.append("care.Invitation (all, with the invitations' e-mails)")
+    reviews = list(Review.objects.filter(author=user))
+    for review in reviews:
+        review_delete(review=review, actor=user)
+    if reviews:
+        erased.append("care.Review (all)")
+    appointments = _appointments_of(user, member)
+    Reminder.objects.filter(
+        appointment__in=appointments.model.objects.filter(booked_by=user),
+        status=Reminder.Status.PENDING,
+    ).update(status=Reminder.Status.WITHDRAWN)
+    if member is not None:
+        return
+    now = timezone.now()
+    upcoming = appointments.filter(
+        status__in=[AppointmentStatus.REQUESTED, AppointmentStatus.CONFIRMED],
+        slot__starts_at__gt=now,
+    )
+    for pk in list(upcoming.values_list("pk", flat=True)):
+        AppointmentEvent.objects.create(
+            appointment_id=pk, what=AppointmentEvent.What.CANCELLED, actor=actor, at=now
+        )
+    upcoming.update(status=AppointmentStatus.CANCELLED, updated_at=now)
+    if appointments.exclude(reason_sealed=b"", shared_sealed=b"").update(
+        reason_sealed=b"", shared_sealed=b"", updated_at=now
+    ):
+        erased += ["care.Appointment.reason", "care.Appointment.shared (the practice's copy)"]
+
+
+def _erase_apps_and_plans(user: User, actor: User, erased: list[str]) -> None:
+    """Every app the account connected loses its access (tokens and codes deleted, the
+    authorisation revoked and kept for the accounting); applications still waiting are
+    withdrawn and deleted; quotes lose the producer's name."""
+    from oauth2_provider.models import AccessToken, Grant, IDToken, RefreshToken
+
+    from haven.fhir.models import Authorisation
+    from haven.plans.models import Application, Quote
+
+    if Authorisation.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now(), revoked_by=actor
+    ):
+        erased.append("fhir.Authorisation (revoked)")
+    deleted = 0
+    for model in (RefreshToken, AccessToken, IDToken, Grant):
+        deleted += model.objects.filter(user=user).delete()[0]
+    if deleted:
+        erased.append("oauth2_provider tokens and grants (all)")
+    waiting = Application.objects.filter(submitted_by=user, status=Application.Status.SUBMITTED)
+    if user.kind != User.Kind.PRODUCER and waiting.delete()[0]:
+        erased.append("plans.Application (waiting for review, with its people)")
+    if Quote.objects.filter(producer=user).update(producer=None):
+        erased.append("plans.Quote.producer")
 
 
 @transaction.atomic
@@ -1318,6 +1575,8 @@ def account_erase(*, request: RightsRequest, actor: User) -> Erasure:
     if request.kind != RequestKind.DELETION or not request.is_open:
         raise ValidationError(_("This request is not waiting for a deletion."), code="closed")
     user = User.objects.select_for_update().get(pk=request.requester_id)
+    kept = what_remains(request)
+    address = user.email
     erased = []
     for name in ERASED_USER_FIELDS:
         if getattr(user, name):
@@ -1353,8 +1612,11 @@ def account_erase(*, request: RightsRequest, actor: User) -> Erasure:
     Archive.objects.filter(request__requester=user).update(
         status=Archive.Status.EXPIRED, content_sealed=b"", wrapped_key=b"", kek_id=""
     )
+    _erase_mail(user, address, erased)
+    _erase_care(user, request.member, actor, erased)
+    _erase_apps_and_plans(user, actor, erased)
     erasure = Erasure.objects.create(
-        request=request, erased_fields=erased, kept=what_remains(request), erased_by=actor
+        request=request, erased_fields=erased, kept=kept, erased_by=actor
     )
     request.status, request.completed_at, request.decided_by = (
         RequestStatus.COMPLETED,

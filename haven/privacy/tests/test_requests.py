@@ -391,3 +391,168 @@ class DeletionTests(HavenTestCase):
         made.refresh_from_db()
         self.assertEqual(made.status, RequestStatus.COMPLETED)
         self.assertFalse(self.client.get(reverse("privacy:requests")).status_code == 200)
+
+    def erase(self, user, member=None) -> Erasure:
+        made = services.rights_request_create(
+            kind="deletion", requester=user, member=member, identity="password"
+        )
+        return services.account_erase(request=made, actor=self.privacy_officer)
+
+    @pytest.mark.promise("ACC-11")
+    def test_a_consumers_mail_care_and_applications_are_erased_and_what_remains_is_stated(self):
+        from haven.care.models import (
+            Appointment,
+            AppointmentStatus,
+            BookingPreference,
+            Invitation,
+            Reminder,
+            Review,
+        )
+        from haven.care.services import invitations_send, review_save
+        from haven.care.tests.world import book, world
+        from haven.mail.models import OptOut, address_hash
+        from haven.mail.services import email_opt_out, outbox_enqueue
+        from haven.plans.models import Application, Product
+
+        care = world(self)
+        consumer = self.consumer
+        consumer.email = "consuelo@example.org"
+        consumer.save(update_fields=["email"])
+        appointment = book(
+            self,
+            consumer,
+            care.direct_slots[0],
+            member=None,
+            shared=("contact", "visit"),
+            reason="Chest pain when climbing stairs",
+            reminders=["day"],
+        )
+        self.assertTrue(appointment.reason())
+        review_save(practitioner=care.kim, rating=4, text="Kind and on time.", actor=consumer)
+        invitations_send(inviter=consumer, addresses=["friend@example.net"])
+        outbox_enqueue(
+            to_address=consumer.email,
+            subject="Your appointment with Dr Kim",
+            text_body="See you tomorrow",
+            category="reminder",
+            user=consumer,
+            reason="test",
+            idempotency_key="erase-test-1",
+        )
+        email_opt_out(user=consumer, categories=["newsletter"], source="preferences")
+        product = Product.objects.create(code="SILVER-1", name="Silver", year=2026)
+        applications = []
+        for status in ("submitted", "declined"):
+            applications.append(
+                Application.objects.create(
+                    product=product,
+                    first_name="Consuelo",
+                    last_name="Diaz",
+                    date_of_birth=date(1990, 1, 1),
+                    address_line="1 Elm St",
+                    city="Hartford",
+                    region="CT",
+                    postal_code="06103",
+                    email=consumer.email,
+                    submitted_by=consumer,
+                    status=status,
+                    decided_by=None if status == "submitted" else self.representative,
+                    decided_at=None if status == "submitted" else timezone.now(),
+                )
+            )
+
+        before = services.what_remains(RightsRequest(kind="deletion", requester=consumer))
+        erasure = self.erase(consumer)
+
+        self.assertEqual(erasure.kept, before)
+        said = " ".join(item["what"] + " " + item["why"] for item in erasure.kept)
+        for words in (
+            "without your address, the subject or the text",
+            "refusals of optional e-mail",
+            "without the reason or what you shared",
+            "What you shared with practices when booking: Ji-woo Kim",
+            "Premium quotes",
+        ):
+            self.assertIn(words, said)
+        # The outbox keeps a line per e-mail, nothing about the person; nothing waiting is sent.
+        for email in OutgoingEmail.objects.all():
+            self.assertEqual((email.to_address, email.subject, email.text_body), ("", "", ""))
+            self.assertNotEqual(email.status, "queued")
+        self.assertIn("mail.OutgoingEmail.to_address", erasure.erased_fields)
+        # The refusal survives as the address's keyed hash, not linked to the account.
+        self.assertFalse(OptOut.objects.filter(user=consumer).exists())
+        self.assertTrue(
+            OptOut.objects.filter(
+                address_hash=address_hash("consuelo@example.org"), category="newsletter"
+            ).exists()
+        )
+        self.assertFalse(BookingPreference.objects.filter(user=consumer).exists())
+        self.assertFalse(Invitation.objects.filter(inviter=consumer).exists())
+        self.assertFalse(Review.objects.exists())
+        care.kim.refresh_from_db()
+        self.assertEqual(care.kim.rating_count, 0)
+        appointment = Appointment.objects.get(pk=appointment.pk)
+        self.assertEqual(appointment.status, AppointmentStatus.CANCELLED)
+        self.assertEqual((appointment.reason(), appointment.shared_data()), ("", {}))
+        self.assertEqual(appointment.events.filter(what="cancelled").count(), 1)
+        self.assertFalse(
+            Reminder.objects.filter(appointment=appointment, status=Reminder.Status.PENDING)
+        )
+        for name in (
+            "care.BookingPreference (all)",
+            "care.Review (all)",
+            "care.Appointment.reason",
+        ):
+            self.assertIn(name, erasure.erased_fields)
+        self.assertFalse(Application.objects.filter(pk=applications[0].pk).exists())
+        self.assertTrue(Application.objects.filter(pk=applications[1].pk).exists())
+        self.assertIn("already decided", said)
+        self.assertIn(
+            "plans.Application (waiting for review, with its people)", erasure.erased_fields
+        )
+
+    @pytest.mark.promise("ACC-11")
+    def test_a_members_apps_lose_their_access_and_the_authorisation_stays_for_the_accounting(
+        self,
+    ):
+        from datetime import timedelta as delta
+
+        from oauth2_provider.models import AccessToken, Grant, RefreshToken
+
+        from haven.fhir.models import Authorisation, AuthorisationToken
+        from haven.fhir.tests.flow import make_app
+
+        app = make_app()
+        expires = timezone.now() + delta(hours=1)
+        grant = Grant.objects.create(
+            user=self.alice,
+            application=app.application,
+            code="code-1",
+            expires=expires,
+            redirect_uri="https://app.example/callback",
+            scope="patient/*.rs",
+        )
+        authorisation = Authorisation.objects.create(
+            app=app,
+            user=self.alice,
+            member=self.alice_member,
+            scope="patient/*.rs",
+            approved_at=timezone.now(),
+            code=grant,
+        )
+        token = AccessToken.objects.create(
+            user=self.alice, application=app.application, token="t-1", expires=expires
+        )
+        AuthorisationToken.objects.create(access_token=token, authorisation=authorisation)
+        RefreshToken.objects.create(
+            user=self.alice, application=app.application, token="r-1", access_token=token
+        )
+        erasure = self.erase(self.alice, self.alice_member)
+        self.assertFalse(AccessToken.objects.filter(user=self.alice).exists())
+        self.assertFalse(RefreshToken.objects.filter(user=self.alice).exists())
+        self.assertFalse(Grant.objects.filter(user=self.alice).exists())
+        authorisation.refresh_from_db()
+        self.assertIsNotNone(authorisation.revoked_at)
+        self.assertEqual(authorisation.revoked_by, self.privacy_officer)
+        self.assertIn("fhir.Authorisation (revoked)", erasure.erased_fields)
+        self.assertTrue(any("Which apps you allowed" in item["what"] for item in erasure.kept))
