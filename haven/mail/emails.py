@@ -56,6 +56,12 @@ TEMPLATES = {
             ),
         ),
         EmailTemplate(
+            # The decision is given only after sign-in; the e-mail names no one (producers).
+            "producer_reviewed",
+            _("Your producer registration has been reviewed"),
+            frozenset({Category.REGISTRATION}),
+        ),
+        EmailTemplate(
             "portal_password_reset",
             _("Reset your secure e-mail portal password"),
             frozenset({Category.ANSWER}),
