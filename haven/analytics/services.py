@@ -163,3 +163,41 @@ def member_report(measure_name: str, column_name: str, as_of: date, *, ran_by=No
         hidden=len(measured_table.hidden),
     )
     return Report(measure, column_label, as_of, measured_table, base_table)
+
+
+# Three-digit ZIP areas of 20,000 people or fewer (HHS de-identification guidance, Census 2000);
+# Safe Harbor writes them as 000. Operators update the list from a newer census in settings.
+RESTRICTED_ZIP3 = frozenset(
+    "036 059 063 102 203 556 692 790 821 823 830 831 878 879 884 890 893".split()
+)
+EXTRACT_FIELDS = ("age", "birth_year", "gender", "zip3", "state", "plan", "coverage_start_year")
+
+
+def safe_harbor_row(member: Member, as_of: date) -> dict[str, str]:
+    """One member with the 18 HIPAA identifiers removed: no name, number, address below the
+    state, or date but the year; ZIP cut to three digits or 000; ages over 89 as 90 or older."""
+    from django.conf import settings
+
+    restricted = getattr(settings, "HAVEN_RESTRICTED_ZIP3", RESTRICTED_ZIP3)
+    age = member.age_on(as_of)
+    zip3 = (member.postal_code or "")[:3]
+    if len(zip3) != 3 or not zip3.isdigit() or zip3 in restricted:
+        zip3 = "000"
+    old = age > 89
+    return {
+        "age": "90+" if old else str(age),
+        # The birth year of someone over 89 would give the age away.
+        "birth_year": "" if old else str(member.date_of_birth.year),
+        "gender": member.gender,
+        "zip3": zip3,
+        "state": member.region,
+        "plan": member.group.plan.code,
+        "coverage_start_year": str(member.coverage_start.year),
+    }
+
+
+def safe_harbor_extract(as_of: date):
+    """Every member covered on as_of, de-identified, in no particular order of identity."""
+    members = covered_members(as_of).select_related("group__plan").order_by("?")
+    for member in members.iterator(chunk_size=2000):
+        yield safe_harbor_row(member, as_of)
