@@ -26,6 +26,8 @@ class Purpose(models.TextChoices):
     EMERGENCY = "emergency", _("Emergency (break-glass)")
     SELF = "self", _("The member's own request")
     PROXY = "proxy", _("Caregiver or guardian acting for the member")
+    PRODUCER = "producer", _("Producer the member authorised")
+    PLAN_SPONSOR = "plan_sponsor", _("Employer administering its group plan")
 
 
 # HL7 v3 ActReason (PurposeOfUse) codes for FHIR AuditEvent.purposeOfEvent.
@@ -38,6 +40,8 @@ PURPOSE_CODES = {
     Purpose.EMERGENCY: "ETREAT",
     Purpose.SELF: "PATRQT",
     Purpose.PROXY: "PWATRNY",
+    Purpose.PRODUCER: "ENROLLM",
+    Purpose.PLAN_SPONSOR: "COVERAGE",
 }
 
 
@@ -53,6 +57,7 @@ class Resource(models.TextChoices):
     DOCUMENTS = "documents", _("Health documents")
     PRIVACY = "privacy", _("Privacy choices and requests")
     AUDIT_TRAIL = "audit_trail", _("Access history (audit trail)")
+    PREMIUMS = "premiums", _("Premium bills")
 
 
 class Sensitivity(models.TextChoices):
@@ -103,6 +108,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
     Resource.DOCUMENTS: ("title", "category", "created_at", "created_by", "content"),
     Resource.PRIVACY: ("consents", "requests", "restrictions"),
     Resource.AUDIT_TRAIL: ("recorded_at", "actor", "purpose", "resource", "outcome", "flags"),
+    # What a payment partner collecting premiums needs, and nothing else (DIS-4).
+    Resource.PREMIUMS: ("member_id", "amount", "due_date"),
 }
 
 ALL = "__all__"
@@ -270,10 +277,45 @@ SYSTEM_POLICY: dict[str, Permit] = {
         read={R.DEMOGRAPHICS: ALL, R.CONTACT: ALL, R.COVERAGE: ALL, R.APPOINTMENTS: ALL},
     ),
     Purpose.PAYMENT: Permit(
-        read={R.DEMOGRAPHICS: ALL, R.CONTACT: ALL, R.COVERAGE: ALL, R.CLAIMS: ALL},
+        read={
+            R.DEMOGRAPHICS: ALL,
+            R.CONTACT: ALL,
+            R.COVERAGE: ALL,
+            R.CLAIMS: ALL,
+            R.PREMIUMS: ALL,
+        },
         change=frozenset({R.CLAIMS, R.COVERAGE}),
     ),
 }
+
+# Partners outside the plan who sign in: a producer a member authorised (haven.producers) and an
+# employer administering its group plan (haven.employers). Each has a purpose of its own that
+# opens administrative data only: never claims, clinical data, messages or documents (DIS-3).
+# The accessor has no rule for these accounts yet, so their portals read as the system naming
+# the account (as care does for provider accounts), after checking the member's authorisation
+# or the employer's group themselves.
+PARTNER_POLICY: dict[str, Permit] = {
+    Purpose.PRODUCER: Permit(
+        read={
+            R.DEMOGRAPHICS: ("first_name", "last_name", "date_of_birth", "member_id"),
+            R.CONTACT: ("address_line", "city", "region", "postal_code", "phone"),
+            R.COVERAGE: ALL,
+        },
+    ),
+    Purpose.PLAN_SPONSOR: Permit(
+        read={
+            R.DEMOGRAPHICS: (
+                "first_name",
+                "last_name",
+                "date_of_birth",
+                "member_id",
+                "relationship",
+            ),
+            R.COVERAGE: ALL,
+        },
+    ),
+}
+SYSTEM_POLICY.update(PARTNER_POLICY)
 
 # A member's own record: all of it, sensitive categories included (it is theirs).
 SELF = Permit(

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from haven.accounts.models import User
 from haven.producers.models import (
     US_STATES,
+    ClientElement,
     Producer,
     licence_number_normalised,
     tax_id_digits,
@@ -296,3 +297,46 @@ class ReviewForm(forms.Form):
     @property
     def approve(self) -> bool:
         return self.cleaned_data["decision"] == "approve"
+
+
+class AuthoriseForm(forms.Form):
+    """A member names a producer by the licence the producer gave them, and what they may see."""
+
+    licence_number = forms.CharField(
+        label=_("Producer's licence number"),
+        max_length=64,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    licence_region = forms.ChoiceField(label=_("Licensing state"), choices=STATE_CHOICES)
+    elements = forms.MultipleChoiceField(
+        label=_("What the producer may see"),
+        choices=ClientElement.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Producers never see your claims, health records or messages."),
+        error_messages={"required": _("Choose at least one thing the producer may see.")},
+    )
+
+
+class ClientElementsForm(forms.Form):
+    """What the producer asks to see of one client now, among what the client authorised."""
+
+    elements = forms.MultipleChoiceField(
+        label=_("Show"),
+        choices=ClientElement.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose what you need to see.")},
+    )
+
+    def __init__(self, *args, authorised: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["elements"].choices = [
+            (value, label) for value, label in ClientElement.choices if value in authorised
+        ]
+
+
+class ActivityForm(forms.Form):
+    since = forms.DateField(
+        label=_("Since"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )

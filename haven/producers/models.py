@@ -193,3 +193,81 @@ class Producer(models.Model):
     @property
     def is_rejected(self) -> bool:
         return self.status == self.Status.REJECTED
+
+
+class ClientElement(models.TextChoices):
+    """The administrative data elements of a member a producer may be authorised to see."""
+
+    NAME = "name", _("Name")
+    DATE_OF_BIRTH = "date_of_birth", _("Date of birth")
+    MEMBER_ID = "member_id", _("Member ID")
+    CONTACT = "contact", _("Address and phone")
+    COVERAGE = "coverage", _("Plan and coverage dates")
+
+
+class AuthorisationQuerySet(models.QuerySet):
+    def current(self) -> "AuthorisationQuerySet":
+        return self.filter(revoked_at__isnull=True)
+
+
+class Authorisation(models.Model):
+    """A member lets a producer see some of their administrative data, until they revoke it."""
+
+    member = models.ForeignKey(
+        "plans.Member", on_delete=models.PROTECT, related_name="producer_authorisations"
+    )
+    producer = models.ForeignKey(Producer, on_delete=models.PROTECT, related_name="authorisations")
+    elements = models.JSONField(_("what the producer may see"), default=list)
+    authorised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    authorised_at = models.DateTimeField(_("authorised"), default=timezone.now)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = AuthorisationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-authorised_at", "-pk"]
+        constraints = [
+            # One current authorisation per member and producer: changing it updates that one.
+            models.UniqueConstraint(
+                fields=["member", "producer"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="producer_authorisation_one_current",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(revoked_at__isnull=True) | models.Q(revoked_by__isnull=False),
+                name="producer_authorisation_revoked_by_someone",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"authorisation {self.pk}"
+
+    @property
+    def is_current(self) -> bool:
+        return self.revoked_at is None
+
+    def element_labels(self) -> list[str]:
+        labels = dict(ClientElement.choices)
+        return [
+            str(labels[element]) for element in ClientElement.values if element in self.elements
+        ]
+
+
+class ElementRequest(models.Model):
+    """One element a producer asked to see for a client, kept without the client: the plan
+    analyses which elements producers request, in aggregate only (LOG-4)."""
+
+    producer = models.ForeignKey(Producer, on_delete=models.PROTECT, related_name="+")
+    element = models.CharField(max_length=16, choices=ClientElement.choices)
+    requested_on = models.DateField(default=timezone.localdate)
+
+    class Meta:
+        indexes = [models.Index(fields=["element", "producer"], name="producer_element_request")]
+
+    def __str__(self) -> str:
+        return f"{self.element} on {self.requested_on}"

@@ -1,15 +1,31 @@
-"""Producer registration and its review by staff (ACC-2)."""
+"""Producer registration and its review by staff (ACC-2); members authorising producers and what
+an authorised producer sees of them, through the audited accessor; the plan's aggregate analysis of
+producers' quoting and requests (LOG-4)."""
 
 from dataclasses import dataclass
 from datetime import date
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
+from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from haven.accounts.models import User
-from haven.producers.models import Producer, tax_id_digits, tax_id_lookup_hash
+from haven.audit import access
+from haven.audit.models import Action
+from haven.audit.policy import Purpose, Resource
+from haven.plans.models import Member, Product, Quote
+from haven.producers.models import (
+    Authorisation,
+    ClientElement,
+    ElementRequest,
+    Producer,
+    licence_number_normalised,
+    tax_id_digits,
+    tax_id_lookup_hash,
+)
 from haven.producers.tasks import notify_producer_of_review
 
 REVIEWER_ROLES = (User.StaffRole.PRODUCER_SUPPORT, User.StaffRole.ADMINISTRATOR)
@@ -188,3 +204,302 @@ def producer_review(*, producer: Producer, approve: bool, note: str, actor: User
 
 def waiting_registrations():
     return Producer.objects.filter(status=Producer.Status.PENDING).order_by("submitted_at", "pk")
+
+
+# --- Clients: members who authorise a producer ------------------------------------------------
+
+# Which part of the record, and which of its fields, each element opens through the accessor.
+ELEMENT_FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    ClientElement.NAME: (Resource.DEMOGRAPHICS, ("first_name", "last_name")),
+    ClientElement.DATE_OF_BIRTH: (Resource.DEMOGRAPHICS, ("date_of_birth",)),
+    ClientElement.MEMBER_ID: (Resource.DEMOGRAPHICS, ("member_id",)),
+    ClientElement.CONTACT: (
+        Resource.CONTACT,
+        ("address_line", "city", "region", "postal_code", "phone"),
+    ),
+    ClientElement.COVERAGE: (
+        Resource.COVERAGE,
+        ("plan", "group", "coverage_start", "coverage_end"),
+    ),
+}
+
+
+class ProducerNotFound(Exception):
+    """No approved producer holds that licence."""
+
+
+def approved_producer_by_licence(licence_number: str, licence_region: str) -> Producer:
+    """The approved producer a member names by the licence the producer gave them."""
+    try:
+        number = licence_number_normalised(licence_number)
+    except ValidationError as error:
+        raise ProducerNotFound from error
+    producer = Producer.objects.filter(
+        licence_number=number, licence_region=licence_region, status=Producer.Status.APPROVED
+    ).first()
+    if producer is None:
+        raise ProducerNotFound
+    return producer
+
+
+def _clean_elements(elements) -> list[str]:
+    chosen = [element for element in ClientElement.values if element in set(elements)]
+    if not chosen:
+        raise ValidationError(
+            _("Choose at least one thing the producer may see."), code="no_elements"
+        )
+    return chosen
+
+
+def _own_member(actor: User) -> Member:
+    if actor.kind != User.Kind.MEMBER or actor.member_id is None:
+        raise PermissionDenied
+    return actor.member
+
+
+def authorisation_grant(
+    *,
+    producer: Producer,
+    elements,
+    actor: User,
+    request: HttpRequest | None = None,
+) -> Authorisation:
+    """The member lets an approved producer see the chosen elements of their record; authorising
+    the same producer again changes what they may see. Recorded in the audit trail as a change of
+    the member's privacy choices."""
+    member = _own_member(actor)
+    if not producer.is_approved:
+        raise ProducerNotFound
+    chosen = _clean_elements(elements)
+    with access.change(
+        actor=actor,
+        request=request,
+        member=member,
+        resource=Resource.PRIVACY,
+        action=Action.CREATE,
+    ) as change:
+        current = (
+            Authorisation.objects.select_for_update()
+            .current()
+            .filter(member=member, producer=producer)
+            .first()
+        )
+        if current is None:
+            current = Authorisation.objects.create(
+                member=member, producer=producer, elements=chosen, authorised_by=actor
+            )
+        else:
+            current.elements = chosen
+            current.authorised_by = actor
+            current.authorised_at = timezone.now()
+            current.save(update_fields=["elements", "authorised_by", "authorised_at"])
+        change.record_id = f"producer-authorisation:{current.pk}"
+    return current
+
+
+def authorisation_revoke(
+    *, authorisation: Authorisation, actor: User, request: HttpRequest | None = None
+) -> Authorisation:
+    """The member withdraws an authorisation; the producer sees nothing of them from now on."""
+    member = _own_member(actor)
+    if authorisation.member_id != member.pk:
+        raise PermissionDenied
+    with access.change(
+        actor=actor,
+        request=request,
+        member=member,
+        resource=Resource.PRIVACY,
+        action=Action.DELETE,
+        record_id=f"producer-authorisation:{authorisation.pk}",
+    ):
+        authorisation = Authorisation.objects.select_for_update().get(pk=authorisation.pk)
+        if authorisation.revoked_at is None:
+            authorisation.revoked_at = timezone.now()
+            authorisation.revoked_by = actor
+            authorisation.save(update_fields=["revoked_at", "revoked_by"])
+    return authorisation
+
+
+def member_authorisations(member: Member):
+    return Authorisation.objects.filter(member=member).select_related("producer")
+
+
+def producer_clients(producer: Producer):
+    """The producer's current clients: members whose authorisation they hold now."""
+    return (
+        Authorisation.objects.current()
+        .filter(producer=producer)
+        .select_related("member__group__plan")
+        .order_by("authorised_at", "pk")
+    )
+
+
+def _portal_actor(user: User, request: HttpRequest | None) -> access.Actor:
+    """The accessor has no rule for producer accounts yet (haven.audit.policy.PARTNER_POLICY):
+    the portal reads as the system, naming the producer account in the record's source."""
+    seen = access.Actor.from_request(request, user=user) if request is not None else None
+    where = seen.source if seen else "producers"
+    return access.Actor(
+        system="producers.portal",
+        source=f"{where} (producer account {user.pk})"[:200],
+        ip_address=seen.ip_address if seen else "",
+        user_agent=seen.user_agent if seen else "",
+    )
+
+
+@dataclass
+class ClientView:
+    authorisation: Authorisation
+    elements: list[str]
+    values: dict[str, object]
+    permitted: access.Permitted
+
+
+def _values(member: Member, permitted: access.Permitted) -> dict[str, object]:
+    values: dict[str, object] = {}
+    for resource in (Resource.DEMOGRAPHICS, Resource.CONTACT):
+        values.update(permitted.pick(resource, member))
+    coverage = {
+        "plan": member.group.plan.name,
+        "group": member.group.name,
+        "coverage_start": member.coverage_start,
+        "coverage_end": member.coverage_end,
+    }
+    values.update(permitted.pick(Resource.COVERAGE, coverage))
+    return values
+
+
+def client_read(
+    *,
+    producer: Producer,
+    authorisation: Authorisation,
+    elements,
+    request: HttpRequest | None = None,
+    count_request: bool = True,
+) -> ClientView:
+    """What the producer asked to see of one client, within what the client authorised, read
+    through the audited accessor with the producer's purpose. Each element asked for is counted,
+    without the client, for the plan's analysis (LOG-4)."""
+    if not producer.is_approved:
+        raise PermissionDenied
+    if authorisation.producer_id != producer.pk or not authorisation.is_current:
+        raise access.NotAuthorised(_("This person has not authorised you, or no longer does."))
+    wanted = [element for element in _clean_elements(elements) if element in authorisation.elements]
+    if not wanted:
+        raise access.NotAuthorised(_("This client has not authorised you to see that."))
+    resources: list[str] = []
+    fields: list[str] = []
+    for element in wanted:
+        resource, names = ELEMENT_FIELDS[element]
+        if resource not in resources:
+            resources.append(resource)
+        fields.extend(names)
+    member = authorisation.member
+    permitted = access.read(
+        member=member,
+        resource=resources,
+        fields=fields,
+        purpose=Purpose.PRODUCER,
+        record_id=f"producer-authorisation:{authorisation.pk}",
+        actor=_portal_actor(producer.user, request),
+        subtype="producer-view",
+    )
+    if count_request:
+        ElementRequest.objects.bulk_create(
+            ElementRequest(producer=producer, element=element) for element in wanted
+        )
+    return ClientView(
+        authorisation=authorisation,
+        elements=wanted,
+        values=_values(member, permitted),
+        permitted=permitted,
+    )
+
+
+def client_list(
+    *, producer: Producer, request: HttpRequest | None = None
+) -> list[tuple[Authorisation, ClientView | None]]:
+    """The producer's clients, each with their name read through the accessor when the client
+    authorised it (one audit record per name shown); not counted as requests."""
+    rows = []
+    for authorisation in producer_clients(producer):
+        view = None
+        if ClientElement.NAME in authorisation.elements:
+            view = client_read(
+                producer=producer,
+                authorisation=authorisation,
+                elements=[ClientElement.NAME],
+                request=request,
+                count_request=False,
+            )
+        rows.append((authorisation, view))
+    return rows
+
+
+# --- The plan's analysis of producers' activity (LOG-4) ---------------------------------------
+
+# A group smaller than this (producers contributing to it) is not shown.
+SMALLEST_GROUP = 11
+ANALYST_ROLES = (
+    User.StaffRole.PRODUCER_SUPPORT,
+    User.StaffRole.COMPLIANCE,
+    User.StaffRole.ADMINISTRATOR,
+)
+
+
+@dataclass(frozen=True)
+class Tally:
+    label: str
+    count: int
+    producers: int
+
+
+@dataclass
+class Analysis:
+    since: date | None
+    products: list[Tally]
+    products_suppressed: int
+    elements: list[Tally]
+    elements_suppressed: int
+
+
+def _keep(rows: list[Tally]) -> tuple[list[Tally], int]:
+    shown = [row for row in rows if row.producers >= SMALLEST_GROUP]
+    shown.sort(key=lambda row: (-row.count, row.label))
+    return shown, len(rows) - len(shown)
+
+
+def producer_activity(*, since: date | None = None) -> Analysis:
+    """Most-quoted products and most-requested data elements, by producers, in aggregate: each
+    group counts the quotes or requests and the distinct producers behind them, and a group of
+    fewer than SMALLEST_GROUP producers is left out (only how many were left out is said).
+    No total is given, so a left-out group cannot be found by subtraction."""
+    quotes = Quote.objects.filter(producer__isnull=False)
+    requests = ElementRequest.objects.all()
+    if since is not None:
+        quotes = quotes.filter(quoted_on__gte=since)
+        requests = requests.filter(requested_on__gte=since)
+    by_product = quotes.values("product").annotate(
+        count=Count("pk"), producers=Count("producer", distinct=True)
+    )
+    names = dict(Product.objects.values_list("pk", "name"))
+    products, products_suppressed = _keep(
+        [Tally(names[row["product"]], row["count"], row["producers"]) for row in by_product]
+    )
+    labels = dict(ClientElement.choices)
+    by_element = requests.values("element").annotate(
+        count=Count("pk"), producers=Count("producer", distinct=True)
+    )
+    elements, elements_suppressed = _keep(
+        [
+            Tally(str(labels.get(row["element"], row["element"])), row["count"], row["producers"])
+            for row in by_element
+        ]
+    )
+    return Analysis(
+        since=since,
+        products=products,
+        products_suppressed=products_suppressed,
+        elements=elements,
+        elements_suppressed=elements_suppressed,
+    )

@@ -10,19 +10,33 @@ from django.views.decorators.http import require_http_methods
 from haven.accounts import registration
 from haven.accounts.decorators import kind_required, staff_required
 from haven.accounts.models import User
+from haven.audit import access
 from haven.producers.decorators import approved_producer_required
 from haven.producers.forms import (
     DUPLICATE_MESSAGE,
+    ActivityForm,
+    AuthoriseForm,
+    ClientElementsForm,
     ProducerUpdateForm,
     RegistrationForm,
     ReviewForm,
 )
-from haven.producers.models import Producer
+from haven.producers.models import Authorisation, Producer
 from haven.producers.services import (
+    ANALYST_ROLES,
     REVIEWER_ROLES,
+    SMALLEST_GROUP,
     AlreadyReviewed,
+    ProducerNotFound,
     RegistrationConflict,
     UsernameTaken,
+    approved_producer_by_licence,
+    authorisation_grant,
+    authorisation_revoke,
+    client_list,
+    client_read,
+    member_authorisations,
+    producer_activity,
     producer_register,
     producer_review,
     producer_update,
@@ -127,7 +141,107 @@ def edit(request: HttpRequest) -> HttpResponse:
 @approved_producer_required
 def home(request: HttpRequest, producer: Producer) -> HttpResponse:
     """The approved producer's workspace: their details and the clients who authorised them."""
-    return render(request, "producers/home.html", {"producer": producer})
+    clients = client_list(producer=producer, request=request)
+    return render(request, "producers/home.html", {"producer": producer, "clients": clients})
+
+
+@approved_producer_required
+def client(request: HttpRequest, pk: int, producer: Producer) -> HttpResponse:
+    """One client: the producer picks what they need to see, among what the client authorised;
+    each look is read through the audited accessor. Another producer's client, or one who
+    revoked, is not found."""
+    authorisation = get_object_or_404(
+        Authorisation.objects.current().select_related("member__group__plan"),
+        pk=pk,
+        producer=producer,
+    )
+    form = ClientElementsForm(
+        data=request.GET if "elements" in request.GET else None,
+        authorised=authorisation.elements,
+    )
+    shown = None
+    status_code = 200
+    if form.is_bound and form.is_valid():
+        try:
+            shown = client_read(
+                producer=producer,
+                authorisation=authorisation,
+                elements=form.cleaned_data["elements"],
+                request=request,
+            )
+        except access.AccessDenied as refusal:
+            form.add_error(None, refusal.message)
+            status_code = 403
+    return render(
+        request,
+        "producers/client.html",
+        {"authorisation": authorisation, "form": form, "shown": shown},
+        status=status_code,
+    )
+
+
+@kind_required(User.Kind.MEMBER)
+@require_http_methods(["GET", "POST"])
+def authorisations(request: HttpRequest) -> HttpResponse:
+    """The member's producers: who may see what, since when; authorise one or change what they
+    may see."""
+    form = AuthoriseForm(data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            producer = approved_producer_by_licence(
+                form.cleaned_data["licence_number"], form.cleaned_data["licence_region"]
+            )
+        except ProducerNotFound:
+            form.add_error(
+                "licence_number",
+                _("No approved producer has this licence. Check the number and the state."),
+            )
+        else:
+            authorisation_grant(
+                producer=producer,
+                elements=form.cleaned_data["elements"],
+                actor=request.user,
+                request=request,
+            )
+            messages.success(
+                request,
+                _("%(producer)s may now see what you chose. You can revoke this at any time.")
+                % {"producer": producer},
+            )
+            return redirect("producers:authorisations")
+    return render(
+        request,
+        "producers/authorisations.html",
+        {"form": form, "authorisations": member_authorisations(request.user.member)},
+    )
+
+
+@kind_required(User.Kind.MEMBER)
+@require_http_methods(["POST"])
+def revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    authorisation = get_object_or_404(
+        Authorisation.objects.select_related("producer"), pk=pk, member_id=request.user.member_id
+    )
+    if authorisation.is_current:  # revoking twice (a second tab) changes nothing
+        authorisation_revoke(authorisation=authorisation, actor=request.user, request=request)
+    messages.success(
+        request,
+        _("%(producer)s can no longer see anything of yours.")
+        % {"producer": authorisation.producer},
+    )
+    return redirect("producers:authorisations")
+
+
+@staff_required(*ANALYST_ROLES)
+def activity(request: HttpRequest) -> HttpResponse:
+    """The plan's view of producers' quoting and requests, in aggregate only (LOG-4)."""
+    form = ActivityForm(data=request.GET or None)
+    since = form.cleaned_data["since"] if form.is_bound and form.is_valid() else None
+    return render(
+        request,
+        "producers/activity.html",
+        {"form": form, "analysis": producer_activity(since=since), "smallest": SMALLEST_GROUP},
+    )
 
 
 @staff_required(*REVIEWER_ROLES)
