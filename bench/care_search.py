@@ -131,6 +131,7 @@ def generate(count: int, rng: random.Random) -> float:
         VisitType,
         languages_mask,
     )
+    from haven.care.services import name_index_rows
 
     started = time.perf_counter()
     zips = list(geo.zip_table().items())
@@ -161,13 +162,9 @@ def generate(count: int, rng: random.Random) -> float:
             batch = []
     Practitioner.objects.bulk_create(batch)
     words = []
-    for pk, first, last in Practitioner.objects.values_list(
-        "pk", "first_name", "last_name"
-    ).iterator():
-        words += [
-            PractitionerName(practitioner_id=pk, word=word)
-            for word in geo.name_words(f"{first} {last}")
-        ]
+    for practitioner in Practitioner.objects.only("pk", "first_name", "last_name").iterator():
+        # The name index exactly as services.practitioner_save writes it.
+        words += name_index_rows(practitioner)
         if len(words) >= 20000:
             PractitionerName.objects.bulk_create(words)
             words = []

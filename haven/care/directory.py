@@ -128,8 +128,9 @@ def _filtered(query: Query) -> QuerySet:
         rows = rows.filter(accepting_new_patients=True)
     words = name_words(query.text)[:4]
     if words:
-        # The matching practices first, from the word index alone; then the rows by primary key,
-        # which every database plans the same way.
+        # Near a place: the matching practices first, from the word index alone, then the rows
+        # by primary key within the circle. (Without a place, search() pages through the word
+        # index itself: _named.)
         found: set[int] | None = None
         for word in words:
             low, high = _word_range(word)
@@ -138,6 +139,35 @@ def _filtered(query: Query) -> QuerySet:
             found = ids if found is None else found & ids
         rows = rows.filter(pk__in=sorted(found or []))
     return _speaking(rows, query.language)
+
+
+def _named(query: Query, words: list[str]) -> QuerySet:
+    """The name search without a place, on the word index alone: the rows of the longest word's
+    prefix range (the other words and the filters checked per row), as distinct (sort name,
+    practitioner) pairs, which the index (word, sort_name, practitioner) hands over in order."""
+    main = max(words, key=len)
+    low, high = _word_range(main)
+    names = PractitionerName.objects.filter(word__gte=low, word__lt=high)
+    for word in words:
+        if word != main:
+            other_low, other_high = _word_range(word)
+            names = names.filter(
+                Exists(
+                    PractitionerName.objects.filter(
+                        practitioner=OuterRef("practitioner"),
+                        word__gte=other_low,
+                        word__lt=other_high,
+                    )
+                )
+            )
+    if query.specialty:
+        names = names.filter(practitioner__specialty=query.specialty)
+    if query.accepting:
+        names = names.filter(practitioner__accepting_new_patients=True)
+    if query.language in LANGUAGE_BITS:
+        bit = 1 << LANGUAGE_BITS.index(query.language)
+        names = names.annotate(speaks=F("practitioner__languages").bitand(bit)).filter(speaks__gt=0)
+    return names.values_list("sort_name", "practitioner_id").distinct()
 
 
 def _speaking(rows: QuerySet, language: str) -> QuerySet:
@@ -158,9 +188,16 @@ def _within(rows: QuerySet, position: Position, miles: float) -> QuerySet:
     return rows.annotate(squared_degrees=squared).filter(squared_degrees__lte=limit)
 
 
-def _all_ids_by_distance(rows: QuerySet, position: Position, radius: float) -> list[int]:
-    """Every row within `radius` (few: at most TOTAL_CAP), ordered by exact distance."""
-    found = _within(rows, position, radius).order_by().values_list("pk", "latitude", "longitude")
+def _all_ids_by_distance(rows: QuerySet, position: Position, radius: float) -> list[int] | None:
+    """Every row within `radius` ordered by exact distance, or None if there are more than
+    TOTAL_CAP of them."""
+    found = list(
+        _within(rows, position, radius)
+        .order_by()
+        .values_list("pk", "latitude", "longitude")[: TOTAL_CAP + 1]
+    )
+    if len(found) > TOTAL_CAP:
+        return None
     distances = [
         (haversine_miles(position.latitude, position.longitude, lat, lon), pk)
         for pk, lat, lon in found
@@ -183,24 +220,33 @@ def _nearest_ids(rows: QuerySet, position: Position, radius: float, wanted: int)
 
 
 def search(query: Query) -> Page:
-    rows = _filtered(query)
     number = max(1, min(query.page, math.ceil(TOTAL_CAP / PAGE_SIZE)))
     start = (number - 1) * PAGE_SIZE
-    model = rows.model
-    if query.position is not None:
-        within = _within(rows, query.position, query.radius_miles).order_by()
-        total = within[: TOTAL_CAP + 1].count()
-        if total <= TOTAL_CAP:
-            ids = _all_ids_by_distance(rows, query.position, query.radius_miles)
-            total = len(ids)
-            ids = ids[start : start + PAGE_SIZE]
+    model = Facility if query.kind == FACILITIES else Practitioner
+    words = name_words(query.text)[:4] if model is Practitioner else []
+    if words and query.position is None:
+        named = _named(query, words)
+        total = named.order_by()[: TOTAL_CAP + 1].count()
+        pairs = named.order_by("sort_name", "practitioner_id")[start : start + PAGE_SIZE]
+        ids = [pk for _sort_name, pk in pairs]
+    elif query.position is not None:
+        rows = _filtered(query)
+        # One read answers most searches: up to TOTAL_CAP + 1 index entries of the circle; when
+        # they are all of it, they are ordered here by exact distance, else the rings find the
+        # page's rows.
+        everything = _all_ids_by_distance(rows, query.position, query.radius_miles)
+        if everything is not None:
+            total = len(everything)
+            ids = everything[start : start + PAGE_SIZE]
         else:
+            total = TOTAL_CAP + 1
             ids = _nearest_ids(rows, query.position, query.radius_miles, start + PAGE_SIZE)[start:]
     else:
+        rows = _filtered(query)
         ordering = ("name", "pk") if query.kind == FACILITIES else ("last_name", "first_name", "pk")
         total = rows.order_by()[: TOTAL_CAP + 1].count()
         ids = list(rows.order_by(*ordering).values_list("pk", flat=True)[start : start + PAGE_SIZE])
-    page_rows = model.objects.filter(pk__in=ids)
+    page_rows = model.objects.filter(pk__in=ids).order_by()
     if query.kind == PRACTITIONERS:
         page_rows = page_rows.select_related("facility")
     found = {item.pk: item for item in page_rows}

@@ -60,6 +60,11 @@ def name_words(text: str) -> list[str]:
     return words
 
 
+def sort_name(first_name: str, last_name: str) -> str:
+    """The order names are listed in: last name, then first name, normalised."""
+    return normalise(f"{last_name} {first_name}")[:201]
+
+
 @lru_cache(maxsize=1)
 def zip_table() -> dict[str, tuple[str, float, float]]:
     data = json.loads(ZIP_TABLE.read_text(encoding="utf-8"))

@@ -8,12 +8,13 @@ records it in the privacy center's accounting.
 """
 
 import json
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from haven.messaging.models import Sealed
@@ -105,8 +106,15 @@ class Place(models.Model):
 
     @property
     def language_labels(self) -> list[str]:
-        labels = dict(Language.choices)
-        return [str(labels[code]) for code in self.language_codes]
+        return list(_language_labels(self.languages, translation.get_language()))
+
+
+@lru_cache(maxsize=2048)
+def _language_labels(mask: int, language: str | None) -> tuple[str, ...]:
+    """The names of a mask's languages in the active language (the second argument keys the
+    cache): result pages show them for every practice."""
+    labels = dict(Language.choices)
+    return tuple(str(labels[code]) for bit, code in enumerate(LANGUAGE_BITS) if mask & (1 << bit))
 
 
 def _coordinates_valid(prefix: str) -> models.CheckConstraint:
@@ -225,9 +233,16 @@ class PractitionerName(models.Model):
         Practitioner, on_delete=models.CASCADE, related_name="name_words"
     )
     word = models.CharField(max_length=60)
+    # The practitioner's "last first" name, normalised: name searches page through the matching
+    # words in this order straight from the index, without reading the practitioners.
+    sort_name = models.CharField(max_length=201, default="")
 
     class Meta:
-        indexes = [models.Index(fields=["word", "practitioner"], name="care_pract_name_word")]
+        indexes = [
+            models.Index(
+                fields=["word", "sort_name", "practitioner"], name="care_pract_name_word_sort"
+            )
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["practitioner", "word"], name="care_practitioner_word_once"

@@ -88,11 +88,18 @@ def practitioner_save(*, practitioner: Practitioner, languages: list[str]) -> Pr
     practitioner.full_clean(exclude=["recipient"])
     practitioner.save()
     PractitionerName.objects.filter(practitioner=practitioner).delete()
-    PractitionerName.objects.bulk_create(
-        PractitionerName(practitioner=practitioner, word=word)
-        for word in geo.name_words(f"{practitioner.first_name} {practitioner.last_name}")
-    )
+    PractitionerName.objects.bulk_create(name_index_rows(practitioner))
     return practitioner
+
+
+def name_index_rows(practitioner: Practitioner) -> list[PractitionerName]:
+    """The rows of the name index for one practitioner: each word of the name, with the name's
+    sort order."""
+    order = geo.sort_name(practitioner.first_name, practitioner.last_name)
+    return [
+        PractitionerName(practitioner_id=practitioner.pk, word=word, sort_name=order)
+        for word in geo.name_words(f"{practitioner.first_name} {practitioner.last_name}")
+    ]
 
 
 @transaction.atomic

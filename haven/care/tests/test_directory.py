@@ -1,12 +1,14 @@
 from unittest import mock
 
 import pytest
+from django import forms
 from django.apps import apps
 from django.db import connection
 from django.test import override_settings
 from django.urls import reverse
 
 from haven.care import directory, geo
+from haven.care.forms import SearchForm
 from haven.care.tests.world import practitioner, world
 from haven.privacy.models import LocationPermission
 from haven.testing.people import HavenTestCase
@@ -97,9 +99,52 @@ class DirectorySearchTests(HavenTestCase):
     def test_a_results_page_costs_the_same_few_queries_however_many_results(self):
         for n in range(25):
             practitioner(f"Extra{n}", "Lopez", latitude=41.76 + n / 1000, longitude=-72.67)
-        with self.assertNumQueries(4):
+        with self.assertNumQueries(3):
             page = directory.search(directory.Query(position=HARTFORD, radius_miles=10))
         self.assertEqual(len(page.items), directory.PAGE_SIZE)
+
+    @pytest.mark.promise("CARE-1")
+    def test_a_name_search_lists_each_match_once_by_last_then_first_name_and_pages(self):
+        for first in ("Zoe", "Ana", "Élodie"):
+            practitioner(first, "Lopez", specialty="dermatology", languages=("en", "es"))
+        practitioner("Lopez", "Adler")  # found by the first name
+        practitioner("Ji-ho", "Lopez-Park")  # "ji" and "jiho" both start with "ji"
+        found = directory.search(directory.Query(text="lop"))
+        self.assertEqual(
+            [item.display_name for item in found.items],
+            [
+                "Lopez Adler, MD",
+                "Ana Lopez, MD",
+                "Élodie Lopez, MD",
+                "Zoe Lopez, MD",
+                "Ji-ho Lopez-Park, MD",
+            ],
+        )
+        self.assertEqual(found.total, 5)
+        self.assertEqual(
+            [i.first_name for i in directory.search(directory.Query(text="ji lo")).items],
+            ["Ji-ho"],
+        )
+        self.assertEqual(
+            self.names(text="lopez", specialty="dermatology", language="es"), ["Lopez"] * 3
+        )
+        for n in range(directory.PAGE_SIZE):
+            practitioner(f"Extra{n:02}", "Lopez")
+        second = directory.search(directory.Query(text="lopez", page=2))
+        self.assertEqual(second.total, directory.PAGE_SIZE + 5)
+        self.assertEqual(
+            [item.first_name for item in second.items],
+            ["Extra17", "Extra18", "Extra19", "Zoe", "Ji-ho"],
+        )
+
+    def test_the_finder_lists_are_the_same_html_as_django_writes_them(self):
+        form = SearchForm({"specialty": "cardiology", "language": "es", "radius": "10"})
+        for name in ("kind", "specialty", "facility_kind", "language", "radius"):
+            django_select = forms.Select(choices=form.fields[name].choices)
+            ours = str(form[name])
+            theirs = form[name].as_widget(widget=django_select)
+            self.assertEqual(ours.replace("\n\n", "\n"), theirs.replace("\n\n", "\n"))
+        self.assertIn('<option value="cardiology" selected>', str(form["specialty"]))
 
 
 class LocationTests(HavenTestCase):
