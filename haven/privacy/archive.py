@@ -1,6 +1,7 @@
 """The access archive (RIG-1): everything Haven holds about a member, for people and machines.
 
-A ZIP with `haven-data.json` (all of it), `fhir-bundle.json` (a FHIR R4 Bundle: Patient,
+A ZIP with `haven-data.json` (all of it: the record, and what the account itself holds: e-mail,
+reviews, booking preferences, invitations, applications and quotes, connected apps), `fhir-bundle.json` (a FHIR R4 Bundle: Patient,
 Coverage, DocumentReference and Communication, validated with fhir.resources R4B) and
 `summary.html` (a readable summary). The member's record is opened through the audited
 accessor as one export event; their access history comes from the audit trail.
@@ -181,22 +182,24 @@ def _appointments(member, permitted) -> list[dict]:
     rows = appointment_model.objects.filter(member=member).select_related(
         "slot", "practitioner", "service"
     )
-    return [
-        _row(
-            {
-                "id": appointment.pk,
-                "starts_at": appointment.slot.starts_at,
-                "practitioner": f"{appointment.practitioner.first_name} "
-                f"{appointment.practitioner.last_name}",
-                "address": appointment.practitioner.address,
-                "visit": appointment.service.visit_type,
-                "status": appointment.status,
-                "reason": appointment.reason(),
-                "booked_at": appointment.created_at,
-            }
-        )
-        for appointment in rows.iterator(chunk_size=500)
-    ]
+    return [_appointment(appointment) for appointment in rows.iterator(chunk_size=500)]
+
+
+def _appointment(appointment) -> dict:
+    return _row(
+        {
+            "id": appointment.pk,
+            "starts_at": appointment.slot.starts_at,
+            "practitioner": f"{appointment.practitioner.first_name} "
+            f"{appointment.practitioner.last_name}",
+            "address": appointment.practitioner.address,
+            "visit": appointment.service.visit_type,
+            "status": appointment.status,
+            "reason": appointment.reason(),
+            "shared_with_practice": appointment.shared_data(),
+            "booked_at": appointment.created_at,
+        }
+    )
 
 
 def _grants(member, user) -> list[dict]:
@@ -308,6 +311,144 @@ def _emails(user) -> list[dict]:
         for row in OutgoingEmail.objects.filter(user=user).values(
             "created_at", "category", "subject", "status"
         )
+    ]
+
+
+def _email_choices(user) -> dict:
+    from haven.mail.models import EmailPreference, OptOut
+
+    preference = EmailPreference.objects.filter(user=user).first()
+    return {
+        "open_tracking": bool(preference and preference.open_tracking),
+        "opted_out": [
+            _row(row)
+            for row in OptOut.objects.filter(user=user).values("category", "source", "created_at")
+        ],
+    }
+
+
+def _own_appointments(user) -> list[dict]:
+    """A consumer's own bookings (no roster record): the same fields as a member's."""
+    if not apps.is_installed("haven.care"):
+        return []
+    appointment_model = apps.get_model("care", "Appointment")
+    rows = appointment_model.objects.filter(account=user).select_related(
+        "slot", "practitioner", "service"
+    )
+    return [_appointment(appointment) for appointment in rows.iterator(chunk_size=500)]
+
+
+def _care(user) -> dict:
+    """What the care finder keeps about the account: its reviews (with the practice's answer),
+    the choices offered again at the next booking, and the invitations it asked Haven to send."""
+    if not apps.is_installed("haven.care"):
+        return {}
+    from haven.care.models import BookingPreference, Invitation, Review
+
+    preference = BookingPreference.objects.filter(user=user).first()
+    return {
+        "reviews": [
+            _row(
+                {
+                    "practitioner": review.practitioner.display_name,
+                    "rating": review.rating,
+                    "text": review.text,
+                    "written_at": review.created_at,
+                    "changed_at": review.updated_at,
+                    "practice_answer": getattr(getattr(review, "answer", None), "text", ""),
+                }
+            )
+            for review in Review.objects.filter(author=user).select_related(
+                "practitioner", "answer"
+            )
+        ],
+        "booking_preferences": _row(
+            {
+                "shared": preference.shared,
+                "reminders": preference.reminders,
+                "allow_referrals": preference.allow_referrals,
+                "updated_at": preference.updated_at,
+            }
+        )
+        if preference
+        else None,
+        # The addresses are kept only as keyed hashes: Haven cannot give them back.
+        "invitations": [
+            _row(row) for row in Invitation.objects.filter(inviter=user).values("sent_at", "status")
+        ],
+    }
+
+
+def _plans(user) -> dict:
+    """Applications for coverage the account sent, with their people, and the quotes a
+    producer made (a quote by anyone else is stored without any identity and cannot be found)."""
+    from haven.plans.models import Application, Quote
+
+    applications = []
+    for application in Application.objects.filter(submitted_by=user).prefetch_related("people"):
+        applications.append(
+            _row(
+                {
+                    "reference": application.reference,
+                    "product": str(application.product),
+                    "status": application.status,
+                    "submitted_at": application.submitted_at,
+                    "decided_at": application.decided_at,
+                    "first_name": application.first_name,
+                    "last_name": application.last_name,
+                    "date_of_birth": application.date_of_birth,
+                    "tobacco": application.tobacco,
+                    "address_line": application.address_line,
+                    "city": application.city,
+                    "region": application.region,
+                    "postal_code": application.postal_code,
+                    "phone": application.phone,
+                    "email": application.email,
+                }
+            )
+            | {
+                "people": [
+                    _row(row)
+                    for row in application.people.values(
+                        "relationship", "first_name", "last_name", "date_of_birth", "tobacco"
+                    )
+                ]
+            }
+        )
+    quotes = [
+        _row(row)
+        for row in Quote.objects.filter(producer=user).values(
+            "quoted_on", "product__name", "area__name", "family_size", "monthly_total"
+        )
+    ]
+    return {"applications": applications, "quotes": quotes}
+
+
+def _connected_apps(user, member) -> list[dict]:
+    """Apps the account allowed to read a record (DIS-8), and apps others connected to this
+    member's record (a guardian, a caregiver), each with its scopes and dates."""
+    from django.db.models import Q
+
+    from haven.fhir.models import Authorisation
+
+    found = Q(user=user) | Q(member=member) if member is not None else Q(user=user)
+    return [
+        _row(
+            {
+                "app": authorisation.app.name,
+                "developer": authorisation.app.developer,
+                "record": authorisation.member.member_id,
+                "connected_by": "you"
+                if authorisation.user_id == user.pk
+                else "another account holder (a guardian or caregiver)",
+                "scopes": authorisation.scopes,
+                "approved_at": authorisation.approved_at,
+                "revoked_at": authorisation.revoked_at,
+            }
+        )
+        for authorisation in Authorisation.objects.filter(found)
+        .select_related("app__application", "member")
+        .order_by("pk")
     ]
 
 
@@ -472,9 +613,15 @@ def build(request: RightsRequest, *, progress: Callable[[int, str], None]) -> tu
         data["access_history"] = _access_history(member)
         progress(75, "disclosures")
         data["disclosures"] = [_row(vars(entry)) for entry in services.accounting_for(member)]
+    else:
+        data["appointments"] = _own_appointments(user)
     data["caregivers"] = _grants(member, user)
     data["privacy"] = _privacy(request)
     data["emails"] = _emails(user)
+    data["email_choices"] = _email_choices(user)
+    data["care"] = _care(user)
+    data["plans"] = _plans(user)
+    data["connected_apps"] = _connected_apps(user, member)
     progress(85, "writing")
     counts = {
         "messages": sum(len(c["messages"]) for c in data.get("messages", [])),
@@ -485,6 +632,10 @@ def build(request: RightsRequest, *, progress: Callable[[int, str], None]) -> tu
         "access_history": len(data.get("access_history", [])),
         "disclosures": len(data.get("disclosures", [])),
         "consents": len(data["privacy"]["consents"]),
+        "reviews": len(data["care"].get("reviews", [])),
+        "applications": len(data["plans"]["applications"]),
+        "quotes": len(data["plans"]["quotes"]),
+        "connected_apps": len(data["connected_apps"]),
     }
     bundle = fhir_bundle(data)
     with translation.override(language):

@@ -265,6 +265,89 @@ class AccessArchiveTests(HavenTestCase):
         self.assertEqual(services.archives_expire(), 1)
         self.assertEqual(bytes(Archive.objects.get(request=made).content_sealed), b"")
 
+    def archive_data(self, user, member) -> dict:
+        made = services.rights_request_create(
+            kind="access", requester=user, member=member, identity="password"
+        )
+        run_worker()
+        with zipfile.ZipFile(io.BytesIO(Archive.objects.get(request=made).content())) as archive:
+            return json.loads(archive.read("haven-data.json")), archive.read(
+                "summary.html"
+            ).decode()
+
+    @pytest.mark.promise("RIG-1")
+    def test_the_archive_holds_reviews_booking_choices_applications_and_connected_apps(self):
+        from haven.care.services import review_save
+        from haven.care.tests.world import book, world
+        from haven.fhir.models import Authorisation
+        from haven.fhir.tests.flow import make_app
+        from haven.plans.models import Application, Product
+
+        care = world(self)
+        book(self, self.alice, care.direct_slots[0], reminders=["day"])
+        review_save(practitioner=care.kim, rating=5, text="Listened carefully.", actor=self.alice)
+        product = Product.objects.create(code="SILVER-2", name="Silver", year=2026)
+        application = Application.objects.create(
+            product=product,
+            first_name="Alice",
+            last_name="Rivera",
+            date_of_birth=date(1986, 5, 1),
+            address_line="1 Elm St",
+            city="Hartford",
+            region="CT",
+            postal_code="06103",
+            phone="860 555 0100",
+            submitted_by=self.alice,
+        )
+        application.people.create(
+            relationship="child",
+            first_name="Teo",
+            last_name="Rivera",
+            date_of_birth=date(2015, 1, 1),
+        )
+        Authorisation.objects.create(
+            app=make_app(),
+            user=self.alice,
+            member=self.alice_member,
+            scope="patient/*.rs",
+            approved_at=timezone.now(),
+        )
+        data, summary = self.archive_data(self.alice, self.alice_member)
+        self.assertEqual(
+            [(r["practitioner"], r["rating"], r["text"]) for r in data["care"]["reviews"]],
+            [(care.kim.display_name, 5, "Listened carefully.")],
+        )
+        self.assertEqual(data["care"]["booking_preferences"]["reminders"], ["day"])
+        [sent] = data["plans"]["applications"]
+        self.assertEqual(
+            (sent["reference"], sent["phone"]), (application.reference, "860 555 0100")
+        )
+        self.assertEqual([p["first_name"] for p in sent["people"]], ["Teo"])
+        [app] = data["connected_apps"]
+        self.assertEqual((app["app"], app["connected_by"]), ("Budget Buddy", "you"))
+        self.assertEqual(app["scopes"], ["patient/*.rs"])
+        self.assertEqual(len(data["appointments"]), 1)
+        self.assertIn("contact", data["appointments"][0]["shared_with_practice"])
+        self.assertIn("Budget Buddy", summary)
+
+    @pytest.mark.promise("RIG-1")
+    def test_a_consumers_archive_holds_their_own_appointments(self):
+        from haven.care.tests.world import book, world
+
+        care = world(self)
+        book(
+            self,
+            self.consumer,
+            care.direct_slots[1],
+            member=None,
+            shared=("visit",),
+            reason="Back pain",
+        )
+        data, _summary = self.archive_data(self.consumer, None)
+        [appointment] = data["appointments"]
+        self.assertEqual(appointment["reason"], "Back pain")
+        self.assertEqual(data["care"]["booking_preferences"]["shared"], ["visit"])
+
     @pytest.mark.promise("RIG-1")
     def test_the_archive_is_stored_encrypted(self):
         made = services.rights_request_create(
