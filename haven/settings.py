@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "haven.mail",
     "haven.privacy",
     "haven.care",
+    "haven.employers",
     "haven.library",
     "oauth2_provider",
     "haven.fhir",

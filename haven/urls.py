@@ -16,6 +16,7 @@ urlpatterns = [
     path("plans/", include("haven.plans.urls")),
     path("privacy/", include("haven.privacy.urls")),
     path("care/", include("haven.care.urls")),
+    path("employers/", include("haven.employers.urls")),
     path("library/", include("haven.library.urls")),
     path("fhir/", include("haven.fhir.urls")),
     path("analytics/", include("haven.analytics.urls")),
