@@ -333,7 +333,18 @@ OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"  # noqa: S105
 OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"  # noqa: S105 - a model name
 OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
 OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"  # noqa: S105 - a model name
+from haven.fhir.keys import checked_rsa_key, throwaway_rsa_key  # noqa: E402
+
 OAUTH2_PROVIDER = {
+    # OpenID Connect (`openid fhirUser`): id_tokens signed with an RSA key from HAVEN_OIDC_KEY
+    # (PEM), required in production; local development and tests use a throwaway key.
+    "OIDC_ENABLED": True,
+    "OIDC_RSA_PRIVATE_KEY": (
+        checked_rsa_key(env_required("HAVEN_OIDC_KEY", why="it signs OpenID Connect id_tokens"))
+        if PRODUCTION
+        else checked_rsa_key(env_str("HAVEN_OIDC_KEY") or throwaway_rsa_key())
+    ),
+    "ID_TOKEN_EXPIRE_SECONDS": 3600,
     "PKCE_REQUIRED": True,
     "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
     "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,

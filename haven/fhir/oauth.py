@@ -7,11 +7,13 @@ validator carries that choice from the authorization code to every token minted 
 
 import hashlib
 
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from oauth2_provider.models import AccessToken, Grant
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.scopes import BaseScopes
+from oauth2_provider.settings import _PhonyHttpRequest
 
 from haven.fhir.models import Authorisation, AuthorisationToken
 
@@ -20,6 +22,8 @@ PATIENT_RESOURCES = ("Patient", "Coverage", "ExplanationOfBenefit", "Appointment
 DIRECTORY_RESOURCES = ("Practitioner", "PractitionerRole", "Organization", "Location")
 
 SCOPES: dict[str, str] = {
+    "openid": _("Confirm to the app that it is you who signed in"),
+    "fhirUser": _("Know who you are: your own member record's reference, not its contents"),
     "launch/patient": _("Know whose record you chose"),
     "offline_access": _("Keep access after you close the app, until you revoke it"),
     "patient/*.rs": _("Everything in the record: profile, coverage, claims and appointments"),
@@ -76,7 +80,37 @@ class SmartScopes(BaseScopes):
         return []
 
 
+def fhir_user(authorisation: Authorisation) -> str | None:
+    """The fhirUser claim: the Patient who signed in, when the person has a member record of
+    their own (also when they chose a record they hold a grant for: the app learns who is acting,
+    not a false identity). A caregiver without a record of their own gets none."""
+    member_id = authorisation.user.member_id
+    return f"Patient/{member_id}" if member_id is not None else None
+
+
+def issuer(request) -> str:
+    """The OpenID Connect issuer: the FHIR base (as in /.well-known/smart-configuration), from an
+    oauthlib request the way django-oauth-toolkit builds its own."""
+    django_request = _PhonyHttpRequest()
+    django_request.META = request.headers
+    if request.headers.get("X_DJANGO_OAUTH_TOOLKIT_SECURE", False):
+        django_request._scheme = "https"
+    return django_request.build_absolute_uri(reverse("fhir:base")).rstrip("/")
+
+
 class SmartValidator(OAuth2Validator):
+    oidc_claim_scope = {**OAuth2Validator.oidc_claim_scope, "fhirUser": "fhirUser"}
+
+    def get_oidc_issuer_endpoint(self, request):
+        return issuer(request)
+
+    def get_additional_claims(self, request):
+        authorisation = Authorisation.objects.select_related("user").get(
+            pk=request.haven_authorisation_id
+        )
+        user = fhir_user(authorisation)
+        return {"fhirUser": user} if user else {}
+
     def save_authorization_code(self, client_id, code, request, *args, **kwargs):
         super().save_authorization_code(client_id, code, request, *args, **kwargs)
         authorisation_id = getattr(request, "haven_authorisation_id", None)

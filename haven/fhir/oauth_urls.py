@@ -12,4 +12,5 @@ urlpatterns = [
     path("authorize/", views.authorize, name="authorize"),
     path("token/", oauth.TokenView.as_view(), name="token"),
     path("revoke/", oauth.RevokeTokenView.as_view(), name="revoke"),
+    path("jwks/", oauth.JwksInfoView.as_view(), name="jwks"),
 ]

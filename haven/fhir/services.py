@@ -78,7 +78,7 @@ def app_register(
         ),
         authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
         skip_authorization=False,
-        algorithm=Application.NO_ALGORITHM,
+        algorithm=Application.RS256_ALGORITHM,
     )
     secret = application.client_secret if confidential else ""
     if not confidential:

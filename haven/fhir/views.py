@@ -616,7 +616,16 @@ def metadata(request: HttpRequest) -> HttpResponse:
             {
                 "mode": "server",
                 "security": {
-                    "extension": [oauth],
+                    "extension": [
+                        oauth,
+                        *(
+                            {
+                                "url": "http://fhir-registry.smarthealthit.org/StructureDefinition/capabilities",
+                                "valueCode": capability,
+                            }
+                            for capability in SMART_CAPABILITIES
+                        ),
+                    ],
                     "cors": False,
                     "service": [
                         {
@@ -646,6 +655,47 @@ def metadata(request: HttpRequest) -> HttpResponse:
     return fhir_response(body)
 
 
+SMART_CAPABILITIES = [
+    "launch-standalone",
+    "client-public",
+    "client-confidential-symmetric",
+    "context-standalone-patient",
+    "permission-offline",
+    "permission-patient",
+    "permission-v1",
+    "permission-v2",
+    "sso-openid-connect",
+]
+
+
+@require_GET
+def openid_configuration(request: HttpRequest) -> JsonResponse:
+    """OpenID Connect discovery for the issuer (the FHIR base): where the keys that sign
+    id_tokens are, and what an id_token carries (`fhirUser` with the `fhirUser` scope)."""
+    body = {
+        "issuer": fhir_base(request),
+        "authorization_endpoint": request.build_absolute_uri(reverse("oauth:authorize")),
+        "token_endpoint": request.build_absolute_uri(reverse("oauth:token")),
+        "revocation_endpoint": request.build_absolute_uri(reverse("oauth:revoke")),
+        "jwks_uri": request.build_absolute_uri(reverse("oauth:jwks")),
+        "response_types_supported": ["code"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "token_endpoint_auth_methods_supported": [
+            "none",
+            "client_secret_basic",
+            "client_secret_post",
+        ],
+        "code_challenge_methods_supported": ["S256"],
+        "scopes_supported": list(SCOPES),
+        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "fhirUser"],
+    }
+    response = JsonResponse(body)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 @require_GET
 def smart_configuration(request: HttpRequest) -> JsonResponse:
     """SMART discovery (/.well-known/smart-configuration)."""
@@ -663,16 +713,8 @@ def smart_configuration(request: HttpRequest) -> JsonResponse:
         "response_types_supported": ["code"],
         "code_challenge_methods_supported": ["S256"],
         "scopes_supported": list(SCOPES),
-        "capabilities": [
-            "launch-standalone",
-            "client-public",
-            "client-confidential-symmetric",
-            "context-standalone-patient",
-            "permission-offline",
-            "permission-patient",
-            "permission-v1",
-            "permission-v2",
-        ],
+        "jwks_uri": request.build_absolute_uri(reverse("oauth:jwks")),
+        "capabilities": SMART_CAPABILITIES,
     }
     response = JsonResponse(body)
     response["Cache-Control"] = "no-store"

@@ -36,6 +36,8 @@ RULES = [
     Rule("fhir:base", EVERYONE, ok=(400,), note="no resource type named"),
     Rule("fhir:metadata", EVERYONE, note="the CapabilityStatement is public"),
     Rule("smart_configuration", EVERYONE, note="SMART discovery is public"),
+    Rule("fhir:openid_configuration", EVERYONE, note="OpenID Connect discovery is public"),
+    Rule("oauth:jwks", EVERYONE, note="the public keys that verify id_tokens"),
     Rule("fhir:apps", HOLDERS),
     # Revoking needs the authorisation's own owner: Alice, acting for herself or for Teo.
     Rule(

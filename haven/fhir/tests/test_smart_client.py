@@ -1,14 +1,17 @@
 """A real SMART client (the fhirclient library) against a live Haven: discovery, authorisation
 with PKCE, token exchange, reads and searches, refresh, and revocation."""
 
+import json
 from urllib.parse import urlsplit
 
 import pytest
+import requests
 from django.test import Client
 from fhirclient import client as smart_client
 from fhirclient.models.coverage import Coverage
 from fhirclient.models.explanationofbenefit import ExplanationOfBenefit
 from fhirclient.models.patient import Patient
+from jwcrypto import jwk, jwt
 
 from haven.fhir.models import Authorisation
 from haven.fhir.services import authorisation_revoke
@@ -34,7 +37,9 @@ def approve_in_browser(live_server, user, member, authorize_url: str) -> str:
 @pytest.mark.promise("DIS-8")
 @pytest.mark.promise("RIG-1")
 def test_a_smart_client_reads_the_members_record_until_she_revokes_it(live_server, people):
-    app = make_app()
+    app = make_app(
+        scopes=("openid", "fhirUser", "launch/patient", "patient/*.rs", "offline_access")
+    )
     make_claims(people.alice_member, 12)
     make_claims(people.oscar_member, 3)
     smart = smart_client.FHIRClient(
@@ -42,7 +47,7 @@ def test_a_smart_client_reads_the_members_record_until_she_revokes_it(live_serve
             "app_id": app.application.client_id,
             "api_base": f"{live_server.url}/fhir",
             "redirect_uri": REDIRECT,
-            "scope": "launch/patient patient/*.rs offline_access",
+            "scope": "openid fhirUser launch/patient patient/*.rs offline_access",
         }
     )
     callback = approve_in_browser(
@@ -52,6 +57,18 @@ def test_a_smart_client_reads_the_members_record_until_she_revokes_it(live_serve
     smart.handle_callback(callback)
     assert smart.ready
     assert smart.patient_id == str(people.alice_member.pk)
+    # OpenID Connect: the token response carried an id_token naming who signed in.
+    claims = json.loads(
+        jwt.JWT(
+            jwt=smart.launch_context["id_token"],
+            key=jwk.JWKSet.from_json(
+                requests.get(f"{live_server.url}/oauth/jwks/", timeout=10).content
+            ),
+            algs=["RS256"],
+            check_claims={"iss": f"{live_server.url}/fhir", "aud": app.application.client_id},
+        ).claims
+    )
+    assert claims["fhirUser"] == f"Patient/{people.alice_member.pk}"
 
     patient = Patient.read(smart.patient_id, smart.server)
     assert patient.name[0].family == "Rivera"
