@@ -44,7 +44,15 @@ Status = OutgoingEmail.Status
 
 
 def may_email(user_or_address: User | str, category: str) -> bool:
-    """Whether Haven may send e-mail of this category to this user or address now (MAIL-7)."""
+    """Whether Haven may send e-mail of this category to this user or address now (MAIL-7).
+
+    Registration, answers and required notices always go. Anything else is refused after an
+    opt-out (a link, support, the preferences page). For a user, the privacy center's choices
+    decide too (CON-1, CON-2): marketing only under a current, recorded authorisation naming
+    e-mail, newsletters and reminders per their grid, never-saved preferences meaning the
+    defaults (no newsletters, no marketing). A plain address (a care invitation, a portal
+    recipient) has no privacy-center choices: only its opt-outs apply.
+    """
     if category in ALWAYS_ALLOWED:
         return True
     if isinstance(user_or_address, User):
@@ -53,8 +61,15 @@ def may_email(user_or_address: User | str, category: str) -> bool:
         if user.email:
             refused |= Q(address_hash=address_hash(user.email))
     else:
+        user = None
         refused = Q(address_hash=address_hash(user_or_address))
-    return not OptOut.objects.filter(refused, category=category).exists()
+    if OptOut.objects.filter(refused, category=category).exists():
+        return False
+    if user is not None:
+        from haven.privacy.services import email_category_allowed
+
+        return email_category_allowed(user, category)
+    return True
 
 
 def _optional_categories(categories) -> list[str]:

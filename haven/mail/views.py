@@ -394,10 +394,10 @@ def support_opt_out(request: HttpRequest) -> HttpResponse:
 def preferences(request: HttpRequest) -> HttpResponse:
     """A user's own choices: which optional e-mail they get, and open tracking (off by default)."""
     user = request.user
-    refused = services.opted_out_categories(user)
     preference = EmailPreference.objects.filter(user=user).first()
+    # Ticked: what Haven may send now, the privacy center's choices included (MAIL-7, CON-2).
     initial = {
-        "wanted": [c.value for c in OPTIONAL if c.value not in refused],
+        "wanted": [c.value for c in OPTIONAL if services.may_email(user, c.value)],
         "open_tracking": bool(preference and preference.open_tracking),
     }
     form = PreferencesForm(data=request.POST or None, initial=initial)

@@ -7,15 +7,23 @@ from django.test import Client
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
+from haven.care.services import invitations_send
 from haven.mail.models import Category, OptOut, OutgoingEmail, address_hash
 from haven.mail.services import (
     email_opt_out,
     may_email,
+    outbox_enqueue,
     secure_message_notify,
     template_email_enqueue,
 )
 from haven.mail.tests.mailtest import MailTestCase, relay, run_outbox
 from haven.mail.tests.smtp_servers import smtp_server
+from haven.privacy.models import Channel, ContactChoice, Kind
+from haven.privacy.services import (
+    contact_preferences_update,
+    marketing_authorise,
+    marketing_withdraw,
+)
 
 Status = OutgoingEmail.Status
 
@@ -137,7 +145,7 @@ class PermissionTests(MailTestCase):
         page = self.client.get(unsubscribe_path(email))
         self.assertContains(page, "Stop these e-mails")
         html = page.content.decode()
-        main = html[html.index('<main'):html.index("</main>")]
+        main = html[html.index("<main") : html.index("</main>")]
         self.assertEqual(main.count('type="submit"'), 1)  # the page's own button, nothing else
         self.assertFalse(OptOut.objects.exists())
         done = self.client.post(unsubscribe_path(email))
@@ -191,12 +199,111 @@ class PermissionTests(MailTestCase):
     @pytest.mark.promise("MAIL-8")
     def test_a_user_chooses_their_email_on_the_preferences_page_and_can_come_back(self):
         self.sign_in(self.alice)
-        self.client.post(reverse("mail:preferences"), {"wanted": [Category.NOTIFICATION]})
-        self.assertTrue(may_email(self.alice, Category.NOTIFICATION))
-        self.assertFalse(may_email(self.alice, Category.NEWSLETTER))
+        self.client.post(reverse("mail:preferences"), {"wanted": [Category.REMINDER]})
+        self.assertTrue(may_email(self.alice, Category.REMINDER))
+        self.assertFalse(may_email(self.alice, Category.NOTIFICATION))
         page = self.client.get(reverse("mail:preferences"))
-        self.assertContains(page, 'value="notification" id="id_wanted_0" checked')
+        self.assertContains(page, 'value="reminder" id="id_wanted_1" checked')
+        self.assertNotContains(page, 'value="notification" id="id_wanted_0" checked')
         self.client.post(
-            reverse("mail:preferences"), {"wanted": [Category.NOTIFICATION, Category.NEWSLETTER]}
+            reverse("mail:preferences"), {"wanted": [Category.NOTIFICATION, Category.REMINDER]}
+        )
+        self.assertTrue(may_email(self.alice, Category.NOTIFICATION))
+
+    @pytest.mark.promise("MAIL-7")
+    @pytest.mark.promise("CON-2")
+    def test_newsletters_and_marketing_also_need_the_privacy_centers_recorded_choice(self):
+        self.sign_in(self.alice)
+        # Unticking nothing on this page is not an authorisation: the privacy center decides.
+        self.client.post(
+            reverse("mail:preferences"),
+            {"wanted": [Category.NOTIFICATION, Category.NEWSLETTER, Category.MARKETING]},
+        )
+        self.assertFalse(may_email(self.alice, Category.NEWSLETTER))
+        self.assertFalse(may_email(self.alice, Category.MARKETING))
+        page = self.client.get(reverse("mail:preferences"))
+        self.assertContains(page, reverse("privacy:marketing"))
+        self.assertNotContains(page, 'value="marketing" id="id_wanted_3" checked')
+
+
+class PrivacyCenterPermissionTests(MailTestCase):
+    """may_email asks the privacy center for a user's choices (CON-1, CON-2), beside opt-outs."""
+
+    def marketing_email(self, key="offer-1", user=None, to=None) -> OutgoingEmail:
+        user = self.alice if user is None and to is None else user
+        return outbox_enqueue(
+            to_address=to or user.email,
+            subject="News from the plan",
+            text_body="A new gym discount for members.",
+            category=Category.MARKETING,
+            user=user,
+            reason="test marketing",
+            idempotency_key=key,
+        )
+
+    @pytest.mark.promise("CON-2")
+    @pytest.mark.promise("MAIL-7")
+    def test_never_saved_preferences_allow_no_marketing_and_no_newsletter(self):
+        self.assertFalse(ContactChoice.objects.filter(user=self.alice).exists())
+        self.assertFalse(OptOut.objects.exists())
+        self.assertFalse(may_email(self.alice, Category.MARKETING))
+        self.assertFalse(may_email(self.alice, Category.NEWSLETTER))
+        # What the privacy center does not govern, or allows by default, still goes.
+        self.assertTrue(may_email(self.alice, Category.NOTIFICATION))
+        self.assertTrue(may_email(self.alice, Category.REMINDER))
+        email = self.marketing_email()
+        self.assertEqual(email.status, Status.SUPPRESSED)
+        self.assertFalse(DBTaskResult.objects.exists(), "nothing is queued for the worker")
+
+    @pytest.mark.promise("CON-2")
+    @pytest.mark.promise("MAIL-7")
+    def test_marketing_goes_only_under_a_recorded_authorisation_naming_email(self):
+        marketing_authorise(user=self.alice, channels=[Channel.TEXT], actor=self.alice)
+        self.assertFalse(may_email(self.alice, Category.MARKETING), "text only, not e-mail")
+        marketing_authorise(user=self.alice, channels=[Channel.EMAIL], actor=self.alice)
+        self.assertTrue(may_email(self.alice, Category.MARKETING))
+        self.assertEqual(self.marketing_email().status, Status.QUEUED)
+
+    @pytest.mark.promise("CON-2")
+    @pytest.mark.promise("MAIL-7")
+    def test_a_withdrawal_stops_marketing_already_waiting_for_the_worker(self):
+        marketing_authorise(user=self.alice, channels=[Channel.EMAIL], actor=self.alice)
+        email = self.marketing_email()
+        self.assertEqual(email.status, Status.QUEUED)
+        marketing_withdraw(user=self.alice, actor=self.alice)
+        self.assertFalse(may_email(self.alice, Category.MARKETING))
+        with smtp_server(pki=self.pki) as server, relay(server, self.pki):
+            run_outbox()
+        email.refresh_from_db()
+        self.assertEqual(email.status, Status.SUPPRESSED)
+        self.assertEqual(server.received, [])
+
+    @pytest.mark.promise("MAIL-7")
+    def test_newsletters_follow_the_privacy_centers_grid(self):
+        self.assertFalse(may_email(self.alice, Category.NEWSLETTER))
+        contact_preferences_update(
+            user=self.alice,
+            choices={(Channel.EMAIL, Kind.NEWSLETTERS): True},
+            actor=self.alice,
         )
         self.assertTrue(may_email(self.alice, Category.NEWSLETTER))
+        contact_preferences_update(
+            user=self.alice,
+            choices={
+                (Channel.EMAIL, Kind.HEALTH_REMINDERS): False,
+                (Channel.EMAIL, Kind.APPOINTMENT_REMINDERS): False,
+            },
+            actor=self.alice,
+        )
+        self.assertFalse(may_email(self.alice, Category.REMINDER))
+
+    @pytest.mark.promise("MAIL-7")
+    def test_a_plain_address_has_only_its_opt_outs_so_care_invitations_still_go(self):
+        address = "friend@elsewhere.test"
+        self.assertTrue(may_email(address, Category.MARKETING))
+        result = invitations_send(inviter=self.alice, addresses=[address])
+        (invitation,) = result.invitations
+        self.assertEqual(invitation.email.status, Status.QUEUED)
+        self.assertIsNone(invitation.email.user)
+        email_opt_out(address=address, categories=[Category.MARKETING], source=OptOut.Source.LINK)
+        self.assertFalse(may_email(address, Category.MARKETING))
