@@ -116,3 +116,15 @@ class SponsorTests(HavenTestCase):
         self.assertContains(response, "No employer account has this username.")
         with self.assertRaises(access.PermissionDenied):
             sponsor_link(user=self.employer, group=self.group, actor=self.representative)
+
+    def test_the_home_page_and_the_staff_workspace_lead_to_the_employer_pages(self):
+        self.sign_in(self.employer)
+        self.assertContains(self.client.get(reverse("front:home")), reverse("employers:home"))
+        self.sign_in(self.alice)
+        self.assertNotContains(self.client.get(reverse("front:home")), reverse("employers:home"))
+        self.sign_in(self.administrator)
+        workspace = self.client.get(reverse("front:staff_home"))
+        self.assertContains(workspace, reverse("employers:contacts"))
+        self.sign_in(self.representative)
+        workspace = self.client.get(reverse("front:staff_home"))
+        self.assertNotContains(workspace, reverse("employers:contacts"))

@@ -234,3 +234,19 @@ class ProducerActivityTests(HavenTestCase):
         self.sign_in(self.staff["compliance"])
         response = self.client.get(reverse("producers:activity"), {"since": tomorrow.isoformat()})
         self.assertNotContains(response, "Haven Individual PPO")
+
+
+class CardTests(HavenTestCase):
+    def test_members_find_their_producers_and_analysts_the_activity_from_home(self):
+        self.sign_in(self.alice)
+        self.assertContains(
+            self.client.get(reverse("front:home")), reverse("producers:authorisations")
+        )
+        self.sign_in(self.producer)
+        home = self.client.get(reverse("front:home"))
+        self.assertNotContains(home, reverse("producers:authorisations"))
+        self.assertContains(home, reverse("producers:home"))
+        self.sign_in(self.staff["compliance"])
+        self.assertContains(
+            self.client.get(reverse("front:staff_home")), reverse("producers:activity")
+        )
