@@ -87,9 +87,12 @@ def load() -> None:
 
 
 def sign_ins() -> list[tuple[str, str]]:
-    rows = [(m[0], "member") for m in MEMBERS] + [("bruno", "member (Alice's spouse)")]
-    rows += [
-        ("maria", "caregiver for Elena"),
+    rows = [
+        ("alice", "member, guardian of her children Carla and Diego (minors)"),
+        ("elena", "member (Maria acts for her)"),
+        ("farid", "member"),
+        ("bruno", "member (Alice's spouse)"),
+        ("maria", "caregiver for Elena (profile, messages, appointments, plan; not claims)"),
         ("consuelo", "consumer"),
         ("drkim", "provider"),
         ("hr-riverside", "employer contact"),
