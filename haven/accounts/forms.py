@@ -495,3 +495,26 @@ class ConsumerDetailsForm(forms.ModelForm):
             "region": forms.TextInput(attrs={"autocomplete": "address-level1"}),
             "postal_code": forms.TextInput(attrs={"autocomplete": "postal-code"}),
         }
+
+
+class SecondFactorResetForm(forms.Form):
+    """Compliance or the administrator resets a colleague's second factor (ACC-12)."""
+
+    colleague = forms.ModelChoiceField(queryset=User.objects.none(), label=_("Colleague"))
+    reason = forms.CharField(
+        label=_("Why (kept in the audit trail)"),
+        help_text=_("For example: phone lost, reported by telephone and identity checked."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=500,
+    )
+
+    def __init__(self, actor: User, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        colleague = self.fields["colleague"]
+        colleague.queryset = (
+            User.objects.filter(kind=User.Kind.STAFF).exclude(pk=actor.pk).order_by("username")
+        )
+        colleague.label_from_instance = lambda user: (
+            f"{user.get_full_name() or user.username} ({user.username}, "
+            f"{user.get_staff_role_display()})"
+        )

@@ -3,11 +3,16 @@
 import unicodedata
 from datetime import date
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.util import random_hex
 
 from haven.accounts.models import ConsumerProfile, User
 from haven.accounts.sessions import end_sessions
+from haven.audit import access
 from haven.plans.models import Member
 from haven.support.services import blocks_covering
 
@@ -241,3 +246,70 @@ def consumer_details_update(*, user: User, **details: str) -> ConsumerProfile:
     profile.full_clean()
     profile.save()
     return profile
+
+
+# --- Staff second factor (ACC-12) -----------------------------------------------------------
+
+# Who may reset a colleague's second factor when their phone is lost: compliance and the
+# administrator, never for themselves (they re-enrol on their own page).
+SECOND_FACTOR_RESET_ROLES = (User.StaffRole.COMPLIANCE, User.StaffRole.ADMINISTRATOR)
+SECOND_FACTOR_RESET_REASON_MIN_LENGTH = 10
+PENDING_SECOND_FACTOR_KEY = "haven_pending_totp_key"
+
+
+def second_factor_pending(user: User, session) -> TOTPDevice:
+    """The new authenticator a staff member is enrolling: its key waits in the (server-side)
+    session, so merely opening the page stores no device; confirmed with a code, it is saved."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is not None:
+        return device
+    key = session.get(PENDING_SECOND_FACTOR_KEY)
+    if not key:
+        key = session[PENDING_SECOND_FACTOR_KEY] = random_hex(20)
+    return TOTPDevice(user=user, name="authenticator", key=key, confirmed=False)
+
+
+@transaction.atomic
+def second_factor_replace(*, user: User, device: TOTPDevice, request=None) -> TOTPDevice:
+    """The new authenticator, confirmed with a code it showed, replaces every earlier one; the
+    change is recorded in the audit trail. The caller signs the session in with the new device."""
+    if not user.is_staff_member or device.user_id != user.pk:
+        raise PermissionDenied
+    TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+    device.confirmed = True
+    device.save()
+    access.staff_account_changed(
+        subject=user, subtype="second_factor_replaced", actor=user, request=request
+    )
+    return device
+
+
+@transaction.atomic
+def second_factor_reset(*, colleague: User, reason: str, actor: User, request=None) -> int:
+    """Compliance or the administrator removes a colleague's authenticator (lost or stolen) and
+    ends their sessions; they enrol a new one at their next sign-in. Recorded in the audit trail
+    with the reason. Returns how many of the colleague's sessions were ended."""
+    if not actor.has_staff_role(*SECOND_FACTOR_RESET_ROLES):
+        raise PermissionDenied
+    if not colleague.is_staff_member or colleague.pk == actor.pk:
+        raise ValidationError(
+            _("Choose a colleague's staff account; change your own on your account page."),
+            code="colleague",
+        )
+    reason = " ".join(reason.split())
+    if len(reason) < SECOND_FACTOR_RESET_REASON_MIN_LENGTH:
+        raise ValidationError(
+            _("Say why in at least %(count)s characters.")
+            % {"count": SECOND_FACTOR_RESET_REASON_MIN_LENGTH},
+            code="reason",
+        )
+    TOTPDevice.objects.filter(user=colleague).delete()
+    ended = end_sessions(colleague)
+    access.staff_account_changed(
+        subject=colleague,
+        subtype="second_factor_reset",
+        note=f"{colleague.username}: {reason}",
+        actor=actor,
+        request=request,
+    )
+    return ended

@@ -25,3 +25,9 @@ urlpatterns = [
     path("sessions/<int:pk>/end/", views.session_end, name="session_end"),
     path("sessions/end-others/", views.sessions_end_others, name="sessions_end_others"),
 ]
+
+# The staff second factor: replacing one's own, and resetting a colleague's (ACC-12).
+urlpatterns += [
+    path("second-factor/", views.second_factor, name="second_factor"),
+    path("second-factor/reset/", views.second_factor_reset, name="second_factor_reset"),
+]

@@ -424,3 +424,73 @@ def sessions_end_others(request: HttpRequest) -> HttpResponse:
         % {"count": ended},
     )
     return redirect("accounts:sessions")
+
+
+# --- Staff second factor (ACC-12) -----------------------------------------------------------
+# Imported here, so this section only appends to the module.
+from django.core.exceptions import ValidationError  # noqa: E402
+
+from haven.accounts.decorators import staff_required  # noqa: E402
+from haven.accounts.forms import SecondFactorResetForm  # noqa: E402
+
+
+@staff_required()
+@require_recent_password
+def second_factor(request: HttpRequest) -> HttpResponse:
+    """A staff member moves their second factor to a new authenticator (a new phone), after
+    giving the password again; the old one stops working at once."""
+    device = services.second_factor_pending(request.user, request.session)
+    form = SecondFactorForm(device, data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = services.second_factor_replace(user=request.user, device=device, request=request)
+        request.session.pop(services.PENDING_SECOND_FACTOR_KEY, None)
+        otp_login(request, device)
+        messages.success(
+            request, _("Your new authenticator is set up. The old one no longer works.")
+        )
+        return redirect("accounts:profile")
+    import segno
+
+    context = {
+        "form": form,
+        "qr_svg": segno.make(device.config_url, error="m").svg_inline(scale=4),
+        "secret": device.bin_key.hex(),
+        "may_reset": request.user.has_staff_role(*services.SECOND_FACTOR_RESET_ROLES),
+    }
+    return render(request, "accounts/second_factor.html", context)
+
+
+@staff_required(*services.SECOND_FACTOR_RESET_ROLES)
+@require_recent_password
+def second_factor_reset(request: HttpRequest) -> HttpResponse:
+    """Compliance or the administrator resets a colleague's lost second factor; recorded in the
+    audit trail with the reason, and the colleague enrols a new one at their next sign-in."""
+    form = SecondFactorResetForm(request.user, data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        colleague = form.cleaned_data["colleague"]
+        try:
+            services.second_factor_reset(
+                colleague=colleague,
+                reason=form.cleaned_data["reason"],
+                actor=request.user,
+                request=request,
+            )
+        except ValidationError as error:
+            form.add_error("reason" if error.code == "reason" else "colleague", error)
+        else:
+            messages.success(
+                request,
+                _(
+                    "The second factor of %(name)s is reset and their sessions are ended. "
+                    "They set up a new authenticator at their next sign-in."
+                )
+                % {"name": colleague.get_full_name() or colleague.username},
+            )
+            return redirect("accounts:second_factor_reset")
+    enrolled = set(
+        TOTPDevice.objects.filter(confirmed=True).values_list("user_id", flat=True).distinct()
+    )
+    colleagues = [(user, user.pk in enrolled) for user in form.fields["colleague"].queryset]
+    return render(
+        request, "accounts/second_factor_reset.html", {"form": form, "colleagues": colleagues}
+    )

@@ -39,6 +39,9 @@ from haven.accounts.models import User
 from haven.audit import chain
 from haven.audit.flags import flags_for
 from haven.audit.models import (
+    STAFF_ACCOUNT,
+    STAFF_ACCOUNT_FIELDS,
+    STAFF_ACCOUNT_SUBTYPES,
     Action,
     AuditEvent,
     BreakGlass,
@@ -782,6 +785,34 @@ def trail_used(
         decision.error.event = event
         raise decision.error
     return _permitted(decision, event, record_id)
+
+
+def staff_account_changed(
+    *,
+    subject: User,
+    subtype: str,
+    note: str = "",
+    actor: "Actor | User | None" = None,
+    request: HttpRequest | None = None,
+) -> AuditEvent | None:
+    """A change to how a staff account signs in (its second factor re-enrolled by its owner or
+    reset by a colleague), recorded in the trail with the account as the record. No member's data
+    is involved; call it inside the transaction of the change, like `change()`."""
+    if subtype not in STAFF_ACCOUNT_SUBTYPES:
+        raise ValueError(f"unknown staff account change {subtype!r}")
+    who = _actor(actor, request)
+    decision = _Decision(purpose="", fields={STAFF_ACCOUNT: STAFF_ACCOUNT_FIELDS})
+    return _record(
+        who,
+        decision,
+        member=None,
+        requested={},
+        type=EventType.ACCESS,
+        subtype=subtype,
+        action=Action.UPDATE,
+        record_id=f"user:{subject.pk}",
+        note=note,
+    )
 
 
 def history_for(member: Member, *, disclosures_only: bool = False) -> QuerySet[AuditEvent]:

@@ -41,6 +41,14 @@ EVENT_TYPE_CODES = {
 }
 
 
+# Changes to how a staff account signs in are recorded as access events without a member, the
+# account as the record; FHIR names them "User Security Attributes Changed".
+STAFF_ACCOUNT = "staff_account"
+STAFF_ACCOUNT_FIELDS = ("second_factor",)
+STAFF_ACCOUNT_SUBTYPES = ("second_factor_replaced", "second_factor_reset")
+STAFF_ACCOUNT_TYPE_CODE = ("110137", "User Security Attributes Changed")
+
+
 class Action(models.TextChoices):
     CREATE = "C", _("Create")
     READ = "R", _("Read")
@@ -210,12 +218,14 @@ class AuditEvent(models.Model):
         return [str(labels.get(flag, flag)) for flag in self.flags]
 
     def resource_labels(self) -> list[str]:
-        labels = dict(Resource.choices)
+        labels = dict(Resource.choices) | {STAFF_ACCOUNT: _("Staff account: second factor")}
         return [str(labels.get(resource, resource)) for resource in self.entity]
 
     def to_fhir(self) -> dict:
         """This event as a FHIR R4 AuditEvent resource."""
         code, display = EVENT_TYPE_CODES[self.type]
+        if self.subtype in STAFF_ACCOUNT_SUBTYPES:
+            code, display = STAFF_ACCOUNT_TYPE_CODE
         dcm = "http://dicom.nema.org/resources/ontology/DCM"
         who = self._agent_who()
         agent = {

@@ -1,5 +1,5 @@
 from haven.accounts.models import UserSession
-from haven.testing.access import CONSUMER, EVERYONE, SIGNED_IN, STAFF, Rule
+from haven.testing.access import ALL_STAFF, CONSUMER, EVERYONE, SIGNED_IN, STAFF, Rule
 
 
 def someone_elses_session(case) -> dict:
@@ -38,4 +38,14 @@ RULES = [
         note="only the owner ends a session; anyone else's session id is not found",
     ),
     Rule("accounts:sessions_end_others", method="POST", allow=SIGNED_IN, ok=(302,)),
+    Rule(
+        "accounts:second_factor",
+        allow=ALL_STAFF,
+        note="staff replace their own authenticator after giving the password again",
+    ),
+    Rule(
+        "accounts:second_factor_reset",
+        allow={STAFF["compliance"], STAFF["administrator"]},
+        note="compliance and the administrator reset a colleague's lost second factor",
+    ),
 ]
