@@ -49,13 +49,21 @@ def mail_keep_days() -> int:
 
 
 def audit_retention_days() -> int:
-    """The audit trail of access to members' data (HIPAA's six-year documentation period)."""
+    """The audit trail of access to members' data is kept at least this long (HIPAA's six-year
+    documentation period). It is an append-only hash chain: nothing ever deletes from it, so the
+    notice states a minimum and says the records are never deleted."""
     return int(getattr(settings, "HAVEN_AUDIT_RETENTION_DAYS", 6 * 366))
 
 
 def backup_retention_days() -> int:
-    """Encrypted database backups; erased data stays in them until they expire."""
+    """Encrypted database backups; erased data stays in them until they expire.
+    `haven privacy backups` deletes the files in HAVEN_BACKUP_DIR older than this."""
     return int(getattr(settings, "HAVEN_BACKUP_RETENTION_DAYS", 35))
+
+
+def backup_dir() -> str:
+    """Where the operator's backup job writes its files (docs/deploy.md); empty: not set."""
+    return str(getattr(settings, "HAVEN_BACKUP_DIR", ""))
 
 
 def archive_link_hours() -> int:
@@ -64,7 +72,8 @@ def archive_link_hours() -> int:
 
 
 def consent_retention_days() -> int:
-    """Consent records, kept after withdrawal to show what was agreed and when."""
+    """A consent record is kept this long after a later choice replaced it (the choice in force
+    is kept as long as it is in force); `haven privacy purge` deletes older ones."""
     return int(getattr(settings, "HAVEN_CONSENT_RETENTION_DAYS", 6 * 366))
 
 
@@ -73,9 +82,11 @@ class Retention:
     what: str
     days: int
     setting: str
+    # The job that enforces the period, or "" for a minimum nothing ever shortens.
+    job: str = ""
 
     @property
-    def described(self) -> str:
+    def period(self) -> str:
         from django.utils.translation import ngettext
 
         if self.days % 365 == 0 or self.days % 366 == 0:
@@ -83,31 +94,52 @@ class Retention:
             return ngettext("%(count)d year", "%(count)d years", years) % {"count": years}
         return ngettext("%(count)d day", "%(count)d days", self.days) % {"count": self.days}
 
+    @property
+    def described(self) -> str:
+        if self.job:
+            return self.period
+        return str(_("at least %(period)s, never deleted") % {"period": self.period})
+
 
 def retention_periods() -> list[Retention]:
+    """What the notice states, each with the job that keeps it true (docs/deploy.md)."""
     return [
         Retention(
             str(_("Secure messages, after the conversation is closed")),
             message_retention_days(),
             "HAVEN_MESSAGE_RETENTION_DAYS",
+            "haven messaging purge",
         ),
         Retention(
             str(_("Secure e-mail portal messages")),
             portal_message_days(),
             "HAVEN_PORTAL_MESSAGE_DAYS",
+            "haven mail purge_portal",
         ),
         Retention(
-            str(_("Record of who saw or received your data (audit trail)")),
+            str(_("E-mails Haven sent you (address and text), once sent")),
+            mail_keep_days(),
+            "HAVEN_MAIL_KEEP_DAYS",
+            "haven mail prune_outbox",
+        ),
+        Retention(
+            str(
+                _("Record of who saw or received your data (audit trail): it can only be added to")
+            ),
             audit_retention_days(),
             "HAVEN_AUDIT_RETENTION_DAYS",
         ),
         Retention(
-            str(_("Your consents and their withdrawals")),
+            str(_("Your consents and their withdrawals, after a later choice replaces them")),
             consent_retention_days(),
             "HAVEN_CONSENT_RETENTION_DAYS",
+            "haven privacy purge",
         ),
         Retention(
-            str(_("Encrypted backups")), backup_retention_days(), "HAVEN_BACKUP_RETENTION_DAYS"
+            str(_("Encrypted backups")),
+            backup_retention_days(),
+            "HAVEN_BACKUP_RETENTION_DAYS",
+            "haven privacy backups",
         ),
     ]
 

@@ -1294,12 +1294,14 @@ def what_remains(request: RightsRequest) -> list[dict]:
         {
             "what": _("The record of who saw or received your data (audit trail)"),
             "why": _("The law requires it to be kept."),
-            "until": _("%(days)s days") % {"days": facts.audit_retention_days()},
+            "until": _("at least %(days)s days; it is never deleted")
+            % {"days": facts.audit_retention_days()},
         },
         {
             "what": _("Your consents and their withdrawals"),
             "why": _("They prove what you agreed to and when."),
-            "until": _("%(days)s days") % {"days": facts.consent_retention_days()},
+            "until": _("%(days)s days after a later choice replaces each")
+            % {"days": facts.consent_retention_days()},
         },
         {
             "what": _("Premium quotes you asked for"),

@@ -2,12 +2,17 @@
 date with an effective date; material changes posted ahead; members told and asked to
 acknowledge; three languages; facts rendered from Haven's configuration."""
 
+import io
+import os
+import tempfile
+import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core import mail as django_mail
 from django.core.exceptions import ValidationError
-from django.core.management import call_command
+from django.core.management import call_command, get_commands, load_command_class
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -15,15 +20,17 @@ from django.utils.formats import date_format
 
 from haven.mail.models import OutgoingEmail
 from haven.messaging import services as messaging_services
-from haven.privacy import facts, services
+from haven.privacy import facts, retention, services
 from haven.privacy.models import (
     Channel,
+    ConsentRecord,
     Kind,
     Notice,
     NoticeReceipt,
     NoticeServed,
     PrintedCopyRequest,
     RecipientCategory,
+    Subject,
 )
 from haven.privacy.tests.helpers import notice_texts, published_notice, recipient, run_worker
 from haven.testing.people import HavenTestCase
@@ -113,6 +120,104 @@ class NoticeViewingTests(HavenTestCase):
             page = self.client.get(reverse("privacy:notice_current"))
             self.assertContains(page, "<td>90 days</td>")
             self.assertNotContains(page, "<td>3 years</td>")
+
+    def consent(self, given: bool, days_ago: int, user=None) -> ConsentRecord:
+        return ConsentRecord.objects.create(
+            user=user or self.alice,
+            subject=Subject.ANALYTICS,
+            given=given,
+            version="analytics-test",
+            wording="Count my visits",
+            language="en",
+            source="form",
+            recorded_at=timezone.now() - timedelta(days=days_ago),
+        )
+
+    @pytest.mark.promise("NOT-6")
+    def test_the_consent_and_backup_purges_follow_the_periods_the_notice_states(self):
+        # Alice: yes 900 days ago, replaced by a no 500 days ago, replaced by a yes 100 days ago.
+        oldest, middle, current = self.consent(True, 900), self.consent(False, 500), None
+        current = self.consent(True, 100)
+        # Bruno's only choice is old but in force: it is never deleted.
+        in_force = self.consent(True, 2000, user=self.bruno)
+        backups = Path(self.enterContext(tempfile.TemporaryDirectory()))
+        for name, days_old in (("old.dump", 40), ("recent.dump", 20)):
+            (backups / name).write_bytes(b"encrypted")
+            moment = time.time() - days_old * 86400
+            os.utime(backups / name, (moment, moment))
+
+        with override_settings(
+            HAVEN_CONSENT_RETENTION_DAYS=450,
+            HAVEN_BACKUP_RETENTION_DAYS=30,
+            HAVEN_BACKUP_DIR=str(backups),
+        ):
+            page = self.client.get(reverse("privacy:notice_current"))
+            self.assertContains(
+                page,
+                "<td>Your consents and their withdrawals, after a later choice replaces them</td>"
+                "<td>450 days</td>",
+            )
+            self.assertContains(page, "<td>Encrypted backups</td><td>30 days</td>")
+            out = io.StringIO()
+            call_command("privacy", "purge", stdout=out)
+            self.assertIn("deleted 1 consent records past 450 days", out.getvalue())
+            call_command("privacy", "backups", stdout=io.StringIO())
+        left = set(ConsentRecord.objects.values_list("pk", flat=True))
+        self.assertEqual(left, {middle.pk, current.pk, in_force.pk})
+        self.assertNotIn(oldest.pk, left)
+        self.assertEqual(sorted(p.name for p in backups.iterdir()), ["recent.dump"])
+
+        with override_settings(
+            HAVEN_CONSENT_RETENTION_DAYS=90,
+            HAVEN_BACKUP_RETENTION_DAYS=10,
+            HAVEN_BACKUP_DIR=str(backups),
+        ):
+            page = self.client.get(reverse("privacy:notice_current"))
+            self.assertContains(page, "<td>90 days</td>")
+            self.assertContains(page, "<td>Encrypted backups</td><td>10 days</td>")
+            self.assertEqual(retention.consents_purge(), 1)
+            self.assertEqual(retention.backups_prune(), ["recent.dump"])
+        left = set(ConsentRecord.objects.values_list("pk", flat=True))
+        self.assertEqual(left, {current.pk, in_force.pk})
+
+    @pytest.mark.promise("NOT-6")
+    def test_the_audit_trail_is_stated_as_a_minimum_it_is_never_deleted(self):
+        with override_settings(HAVEN_AUDIT_RETENTION_DAYS=10 * 365):
+            page = self.client.get(reverse("privacy:notice_current"))
+        self.assertContains(
+            page, "it can only be added to</td><td>at least 10 years, never deleted"
+        )
+        jobs = {item.setting: item.job for item in facts.retention_periods()}
+        self.assertEqual(jobs.pop("HAVEN_AUDIT_RETENTION_DAYS"), "")
+        # Every other period names the job that enforces it, and that job exists.
+        self.assertTrue(all(jobs.values()))
+        commands = get_commands()
+        for job in jobs.values():
+            _haven, name, action = job.split()
+            command = load_command_class(commands[name], name)
+            command.create_parser("haven", name).parse_args([action])
+
+    @pytest.mark.promise("NOT-6")
+    def test_the_database_lets_only_the_purge_delete_a_consent_record(self):
+        from django.db import DatabaseError, connection, transaction
+
+        replaced = self.consent(True, 900)
+        self.consent(False, 800)
+        if connection.vendor != "postgresql":
+            with self.assertRaises(ValidationError):
+                replaced.delete()
+            return
+        with self.assertRaises(DatabaseError), transaction.atomic():
+            ConsentRecord.objects.filter(pk=replaced.pk).delete()
+        with self.assertRaises(DatabaseError), transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT set_config('haven.consent_purge_before', %s, true)",
+                    [timezone.now().isoformat()],
+                )
+            ConsentRecord.objects.filter(pk=replaced.pk).update(given=False)
+        with override_settings(HAVEN_CONSENT_RETENTION_DAYS=30):
+            self.assertEqual(retention.consents_purge(), 1)
 
     @pytest.mark.promise("NOT-6")
     def test_the_notice_lists_recipient_kinds_and_countries_from_the_registry(self):

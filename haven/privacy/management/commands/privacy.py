@@ -1,8 +1,9 @@
-"""`haven privacy notices` and `haven privacy archives`: the privacy center's periodic jobs."""
+"""`haven privacy notices | archives | purge | backups`: the privacy center's periodic jobs."""
 
-from django.core.management.base import BaseCommand
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.base import BaseCommand, CommandError
 
-from haven.privacy import services
+from haven.privacy import facts, retention, services
 
 
 class Command(BaseCommand):
@@ -10,17 +11,38 @@ class Command(BaseCommand):
         "notices: tell every account holder not yet told of the notice in effect or the one "
         "coming (so a revision reaches everyone within 60 days) and remind anyone not told in "
         "three years (run daily). archives: delete access archives whose download link expired "
-        "(run hourly)."
+        "(run hourly). purge: delete consent records that a later choice replaced more than "
+        "HAVEN_CONSENT_RETENTION_DAYS ago (run daily). backups: delete backup files in "
+        "HAVEN_BACKUP_DIR older than HAVEN_BACKUP_RETENTION_DAYS (run daily, after the backup)."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("job", choices=["notices", "archives"])
+        parser.add_argument("job", choices=["notices", "archives", "purge", "backups"])
+        parser.add_argument(
+            "--dry-run", action="store_true", help="purge: only count what would be deleted"
+        )
 
-    def handle(self, *args, job: str, **options):
+    def handle(self, *args, job: str, dry_run: bool = False, **options):
         if job == "notices":
             counts = services.notices_remind()
             self.stdout.write(
                 f"told {counts['new']} of the current notice, reminded {counts['reminded']}"
             )
-        else:
+        elif job == "archives":
             self.stdout.write(f"expired {services.archives_expire()} archives")
+        elif job == "purge":
+            days = facts.consent_retention_days()
+            if dry_run:
+                count = retention.consents_past_retention().count()
+                self.stdout.write(f"{count} consent records are past {days} days of retention")
+                return
+            count = retention.consents_purge()
+            self.stdout.write(f"deleted {count} consent records past {days} days of retention")
+        else:
+            try:
+                removed = retention.backups_prune()
+            except ImproperlyConfigured as error:
+                raise CommandError(str(error)) from error
+            self.stdout.write(
+                f"deleted {len(removed)} backups older than {facts.backup_retention_days()} days"
+            )
