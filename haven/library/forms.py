@@ -2,7 +2,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from haven.library.models import Article, Frequency, Status
+from haven.library.models import Article, Frequency, ItemKind, Status
 from haven.library.services import CHANNELS
 from haven.privacy.models import Channel
 
@@ -99,3 +99,23 @@ class AnswerForm(forms.Form):
 
     def values(self) -> dict[int, int]:
         return {int(name[1:]): value for name, value in self.cleaned_data.items()}
+
+
+class ItemForm(forms.Form):
+    """A tip or a question in each language; English required."""
+
+    kind = forms.ChoiceField(label=_("Kind"), choices=ItemKind.choices)
+
+    def __init__(self, *args, new: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not new:
+            del self.fields["kind"]
+        for code, name in settings.LANGUAGES:
+            self.fields[code] = forms.CharField(
+                label=name,
+                widget=forms.Textarea(attrs={"rows": 3, "lang": code}),
+                required=code == settings.LANGUAGE_CODE,
+            )
+
+    def texts(self) -> dict[str, str]:
+        return {code: self.cleaned_data.get(code, "") for code, _name in settings.LANGUAGES}

@@ -35,6 +35,7 @@ from haven.library.models import (
     Frequency,
     Item,
     ItemKind,
+    ItemText,
     Programme,
     ProgrammeText,
     Status,
@@ -135,6 +136,38 @@ def programme_save(
     programme.save()
     _save_texts(programme, ProgrammeText, "programme", texts)
     return programme
+
+
+@transaction.atomic
+def item_save(
+    *,
+    programme: Programme,
+    item: Item | None,
+    kind: str,
+    texts: dict[str, str],
+    actor: User,
+) -> Item:
+    """Add a tip or question at the end of its list, or change its texts (English required)."""
+    _require_editor(actor)
+    if not texts.get(DEFAULT_LANGUAGE):
+        raise ValidationError(
+            _("Write the English version: it is shown where a language is missing.")
+        )
+    if item is None:
+        if kind not in ItemKind.values:
+            raise ValidationError(_("Choose a reminder or a question."))
+        last = programme.items.filter(kind=kind).order_by("-position").first()
+        item = Item.objects.create(
+            programme=programme, kind=kind, position=(last.position + 1) if last else 1
+        )
+    for language in LANGUAGE_CODES:
+        if texts.get(language):
+            ItemText.objects.update_or_create(
+                item=item, language=language, defaults={"text": texts[language]}
+            )
+        else:
+            ItemText.objects.filter(item=item, language=language).delete()
+    return item
 
 
 # --- Enrolment -----------------------------------------------------------------------------------

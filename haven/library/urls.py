@@ -15,4 +15,6 @@ urlpatterns = [
     path("staff/articles/new/", views.article_edit, name="article_new"),
     path("staff/articles/<int:pk>/", views.article_edit, name="article_edit"),
     path("staff/programmes/<int:pk>/", views.programme_edit, name="programme_edit"),
+    path("staff/programmes/<int:pk>/items/new/", views.item_edit, name="item_new"),
+    path("staff/programmes/<int:pk>/items/<int:item_pk>/", views.item_edit, name="item_edit"),
 ]

@@ -16,12 +16,20 @@ from django.views.decorators.http import require_http_methods, require_POST
 from haven.accounts.decorators import kind_required, staff_required
 from haven.accounts.models import User
 from haven.library import services
-from haven.library.forms import AnswerForm, ArticleForm, EnrolForm, StatusForm, text_forms
+from haven.library.forms import (
+    AnswerForm,
+    ArticleForm,
+    EnrolForm,
+    ItemForm,
+    StatusForm,
+    text_forms,
+)
 from haven.library.models import (
     Article,
     Delivery,
     DeliveryKind,
     Enrolment,
+    Item,
     Programme,
     Status,
 )
@@ -330,4 +338,42 @@ def programme_edit(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "library/programme_edit.html",
         {"programme": found, "form": form, "text_forms": forms, "items": items},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required()
+def item_edit(request: HttpRequest, pk: int, item_pk: int | None = None) -> HttpResponse:
+    _editor(request)
+    found = get_object_or_404(Programme, pk=pk)
+    item = (
+        get_object_or_404(Item.objects.prefetch_related("texts"), pk=item_pk, programme=found)
+        if item_pk is not None
+        else None
+    )
+    if request.method == "POST":
+        form = ItemForm(request.POST, new=item is None)
+        if form.is_valid():
+            try:
+                services.item_save(
+                    programme=found,
+                    item=item,
+                    kind=form.cleaned_data.get("kind", item.kind if item else ""),
+                    texts=form.texts(),
+                    actor=request.user,
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, _("The programme is saved."))
+                return redirect("library:programme_edit", pk=found.pk)
+    else:
+        initial = (
+            {text.language: text.text for text in item.texts.all()}
+            if item
+            else {"kind": request.GET.get("kind", "")}
+        )
+        form = ItemForm(initial=initial, new=item is None)
+    return render(
+        request, "library/item_edit.html", {"programme": found, "item": item, "form": form}
     )

@@ -38,6 +38,12 @@ def programme_pk(case) -> dict:
     return {"pk": Programme.objects.get(slug=demo.PROGRAMME_SLUG).pk}
 
 
+def a_tip(case) -> dict:
+    demo.load()
+    programme = Programme.objects.get(slug=demo.PROGRAMME_SLUG)
+    return {"pk": programme.pk, "item_pk": programme.items.filter(kind="tip").first().pk}
+
+
 def alices_questionnaire(case) -> dict:
     demo.load()
     enrolment = services.enrol(
@@ -83,4 +89,6 @@ RULES = [
     Rule("library:article_new", WRITERS),
     Rule("library:article_edit", WRITERS, kwargs=an_article),
     Rule("library:programme_edit", WRITERS, kwargs=programme_pk),
+    Rule("library:item_new", WRITERS, kwargs=programme_pk),
+    Rule("library:item_edit", WRITERS, kwargs=a_tip),
 ]

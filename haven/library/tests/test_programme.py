@@ -309,3 +309,49 @@ class ProgrammeTests(HavenTestCase):
         self.assertContains(page, f"fewer than {services.SMALL_GROUP}")
         self.assertNotContains(page, "Alice")
         self.assertNotContains(page, "alice")
+
+
+class ProgrammeWritingTests(HavenTestCase):
+    @classmethod
+    def setUpTestData(cls):
+        super().setUpTestData()
+        demo.load()
+        cls.programme = Programme.objects.get(slug=demo.PROGRAMME_SLUG)
+
+    def test_the_care_team_adds_a_tip_in_three_languages_and_it_comes_in_turn(self):
+        self.sign_in(self.nurse)
+        url = reverse("library:item_new", args=[self.programme.pk])
+        response = self.client.post(
+            url, {"kind": "tip", "en": "Drink water.", "es": "Beba agua.", "it": "Beva acqua."}
+        )
+        self.assertRedirects(response, reverse("library:programme_edit", args=[self.programme.pk]))
+        tip = self.programme.items.filter(kind="tip").order_by("position").last()
+        self.assertEqual((tip.position, tip.text_in("es")), (len(demo.TIPS) + 1, "Beba agua."))
+        # Editing drops the Italian text: Italian readers get the English one.
+        self.client.post(
+            reverse("library:item_edit", args=[self.programme.pk, tip.pk]),
+            {"en": "Drink a glass of water.", "es": "Beba un vaso de agua."},
+        )
+        self.assertEqual(tip.text_in("it"), "Drink a glass of water.")
+        # English is required.
+        refused = self.client.post(url, {"kind": "question", "es": "¿Sí?"})
+        self.assertEqual(refused.status_code, 200)
+        self.assertEqual(self.programme.items.filter(kind="question").count(), len(demo.QUESTIONS))
+        enrolment = services.enrol(
+            user=self.alice,
+            programme=self.programme,
+            reminders=Frequency.DAILY,
+            questionnaires=Frequency.NONE,
+            channels=[],
+            now=timezone.now() - 10 * DAY,
+        )
+        enrolment.next_tip = len(demo.TIPS)
+        enrolment.save()
+        services.send_due()
+        self.assertEqual(Delivery.objects.get(enrolment=enrolment).item, tip)
+
+    def test_only_writers_change_a_programme(self):
+        self.sign_in(self.representative)
+        url = reverse("library:item_new", args=[self.programme.pk])
+        self.assertEqual(self.client.post(url, {"kind": "tip", "en": "x"}).status_code, 403)
+        self.assertEqual(self.programme.items.count(), len(demo.TIPS) + len(demo.QUESTIONS))
