@@ -145,6 +145,19 @@ def username_field() -> forms.CharField:
     )
 
 
+def email_only_required_field() -> forms.BooleanField:
+    """The opt-out offered at registration (MAIL-8): every optional kind of e-mail, in one tick."""
+    return forms.BooleanField(
+        label=_("Send me only the e-mail I cannot refuse"),
+        required=False,
+        help_text=_(
+            "E-mail about my registration, answers to my requests and notices the law requires. "
+            "No message notifications, reminders, newsletters or offers. I can change this in my "
+            "e-mail preferences."
+        ),
+    )
+
+
 class NewPasswordMixin(forms.Form):
     """Password chosen twice, checked by Django's validators against the new account's details."""
 
@@ -274,12 +287,13 @@ class MemberRegistrationForm(SectionedForm, NewPasswordMixin):
         required=False,
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
     )
+    email_only_required = email_only_required_field()
 
     sections = [
         (_("About you"), ["first_name", "last_name", "gender", "date_of_birth"]),
         (_("Your plan"), ["member_id", "group_number"]),
         (_("Your sign-in"), ["username", "password1", "password2"]),
-        (_("How to reach you"), ["email", "phone"]),
+        (_("How to reach you"), ["email", "phone", "email_only_required"]),
     ]
 
     field_order = [name for _legend, names in sections for name in names]
@@ -368,10 +382,11 @@ class ConsumerRegistrationForm(SectionedForm, NewPasswordMixin):
         ),
         error_messages={"required": _("You must be 18 or older to have your own account.")},
     )
+    email_only_required = email_only_required_field()
 
     sections = [
         (_("About you"), ["first_name", "last_name", "adult"]),
-        (_("How to reach you"), ["email", "phone"]),
+        (_("How to reach you"), ["email", "phone", "email_only_required"]),
         (_("Your address"), ["address_line", "city", "region", "postal_code"]),
         (_("Your insurance"), ["insurance_carrier", "insurance_plan"]),
         (_("Your sign-in"), ["username", "password1", "password2"]),

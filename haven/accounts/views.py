@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -42,6 +43,8 @@ from haven.accounts.sessions import (
     seconds_left,
     session_key_changed,
 )
+from haven.mail.models import OPTIONAL, OptOut
+from haven.mail.services import email_opt_out
 
 
 def _safe_next(request: HttpRequest, default: str) -> str:
@@ -57,7 +60,9 @@ def _reason_message(reason: str) -> str | None:
     if reason == "idle":
         minutes = settings.HAVEN_SESSION_IDLE_SECONDS // 60
         if minutes == 0:
-            return _("You were signed out after less than a minute without activity, to protect your information.")
+            return _(
+                "You were signed out after less than a minute without activity, to protect your information."
+            )
         return ngettext(
             "You were signed out after %(minutes)s minute without activity, to protect your information.",
             "You were signed out after %(minutes)s minutes without activity, to protect your information.",
@@ -206,6 +211,14 @@ def _welcome(request: HttpRequest, user: User) -> HttpResponse:
     return redirect(settings.LOGIN_REDIRECT_URL)
 
 
+def _registration_email_choice(user: User, form) -> None:
+    """The opt-out offered at registration (MAIL-8), in the same transaction as the account."""
+    if form.cleaned_data.get("email_only_required"):
+        email_opt_out(
+            user=user, categories=list(OPTIONAL), source=OptOut.Source.REGISTRATION, actor=user
+        )
+
+
 def register(request: HttpRequest) -> HttpResponse:
     """Choose how to register: plan member, consumer finding care, producer or agency."""
     if request.user.is_authenticated:
@@ -224,9 +237,11 @@ def register_member(request: HttpRequest) -> HttpResponse:
             return _too_many_attempts(request, "accounts/register_member.html", form)
         if form.is_valid():
             try:
-                user = services.member_register(
-                    **form.registration_details(), language=_interface_language()
-                )
+                with transaction.atomic():
+                    user = services.member_register(
+                        **form.registration_details(), language=_interface_language()
+                    )
+                    _registration_email_choice(user, form)
             except services.RegistrationRefused as refused:
                 registration.record_failure(request)
                 refusal = refused.reason
@@ -252,9 +267,11 @@ def register_consumer(request: HttpRequest) -> HttpResponse:
             return _too_many_attempts(request, "accounts/register_consumer.html", form)
         if form.is_valid():
             try:
-                user = services.consumer_register(
-                    **form.registration_details(), language=_interface_language()
-                )
+                with transaction.atomic():
+                    user = services.consumer_register(
+                        **form.registration_details(), language=_interface_language()
+                    )
+                    _registration_email_choice(user, form)
             except services.UsernameTaken:
                 registration.record_failure(request)
                 form.add_error("username", forms.ValidationError(USERNAME_TAKEN, code="taken"))

@@ -11,6 +11,8 @@ from haven.accounts import registration
 from haven.accounts.forms import REFUSALS
 from haven.accounts.models import ConsumerProfile, User, UserSession
 from haven.accounts.services import RegistrationRefused
+from haven.mail.models import OPTIONAL, Category, OptOut
+from haven.mail.services import may_email
 from haven.support.models import AccessBlock
 from haven.testing.people import HavenTestCase, make_member, years_ago
 
@@ -86,6 +88,31 @@ class MemberRegistrationTests(HavenTestCase):
         self.register(email="nadia@example.org", phone="(860) 555-0123")
         user = User.objects.get(username="nadia")
         self.assertEqual((user.email, user.phone), ("nadia@example.org", "(860) 555-0123"))
+
+    @pytest.mark.promise("MAIL-8")
+    def test_registration_offers_the_email_opt_out_and_records_it_at_once(self):
+        page = self.client.get(reverse("accounts:register_member"))
+        self.assertContains(page, "Send me only the e-mail I cannot refuse")
+        self.assertContains(page, 'type="checkbox" name="email_only_required"')
+        response = self.register(email="nadia@example.org", email_only_required="on")
+        self.assertRedirects(response, reverse("front:home"))
+        user = User.objects.get(username="nadia")
+        opt_outs = OptOut.objects.filter(user=user)
+        self.assertEqual({o.category for o in opt_outs}, {c.value for c in OPTIONAL})
+        self.assertEqual({o.source for o in opt_outs}, {OptOut.Source.REGISTRATION})
+        self.assertFalse(may_email(user, Category.NOTIFICATION))
+        self.assertTrue(may_email(user, Category.REGISTRATION))
+
+    @pytest.mark.promise("MAIL-8")
+    def test_without_the_tick_no_opt_out_is_recorded(self):
+        self.register(email="nadia@example.org")
+        user = User.objects.get(username="nadia")
+        self.assertFalse(OptOut.objects.filter(user=user).exists())
+        self.assertTrue(may_email(user, Category.NOTIFICATION))
+
+    def test_a_refused_registration_records_no_opt_out(self):
+        self.register(member_id="M-NOBODY", email_only_required="on")
+        self.assertFalse(OptOut.objects.exists())
 
     @pytest.mark.promise("ACC-1")
     def test_an_unknown_member_id_and_a_wrong_birth_date_get_the_same_message(self):
@@ -300,6 +327,18 @@ class ConsumerRegistrationTests(HavenTestCase):
             ("Evergreen Mutual", "Evergreen Silver"),
         )
         self.assertEqual(self.client.get(reverse("accounts:profile")).status_code, 200)
+
+    @pytest.mark.promise("MAIL-8")
+    def test_a_consumer_can_opt_out_of_optional_email_when_signing_up(self):
+        page = self.client.get(reverse("accounts:register_consumer"))
+        self.assertContains(page, "Send me only the e-mail I cannot refuse")
+        self.assertRedirects(self.sign_up(email_only_required="on"), reverse("front:home"))
+        user = User.objects.get(username="dana")
+        self.assertEqual(
+            set(OptOut.objects.filter(user=user).values_list("category", flat=True)),
+            {c.value for c in OPTIONAL},
+        )
+        self.assertFalse(may_email(user, Category.REMINDER))
 
     @pytest.mark.promise("ACC-3")
     def test_a_valid_e_mail_is_required(self):
