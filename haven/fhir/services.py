@@ -60,12 +60,14 @@ def app_register(
     privacy_policy_url: str = "",
     privacy_practices: str = "",
     confidential: bool = False,
+    approve: bool = True,
     actor: User | None,
 ) -> tuple[RegisteredApp, str]:
-    """Register an app; staff (or an operator's command) approve it at once. Returns the app and
-    its client secret ("" for public apps, which rely on PKCE alone)."""
+    """Register an app. The operator's command approves it at once; registered on the staff page
+    (`approve=False`) it waits for approval and no member can authorise it until then. Returns the
+    app and its client secret ("" for public apps, which rely on PKCE alone)."""
     if actor is not None and not actor.has_staff_role(*APPROVER_ROLES):
-        raise PermissionDenied(_("Only an administrator approves apps."))
+        raise PermissionDenied(_("Only an administrator registers and approves apps."))
     if not name.strip():
         raise ValidationError(_("Give the app's name."), code="name")
     uris = _check_redirect_uris(redirect_uris)
@@ -90,11 +92,26 @@ def app_register(
         privacy_policy_url=privacy_policy_url,
         privacy_practices=privacy_practices.strip(),
         scopes=scopes,
-        status=AppStatus.APPROVED,
-        approved_by=actor,
-        approved_at=timezone.now(),
+        status=AppStatus.APPROVED if approve else AppStatus.PENDING,
+        approved_by=actor if approve else None,
+        approved_at=timezone.now() if approve else None,
     )
     return app, secret
+
+
+@transaction.atomic
+def app_approve(*, app: RegisteredApp, actor: User) -> RegisteredApp:
+    """Approve a waiting (or suspended) app: members may authorise it from now on. Authorisations
+    a suspension revoked stay revoked; members connect again if they want."""
+    if not actor.has_staff_role(*APPROVER_ROLES):
+        raise PermissionDenied(_("Only an administrator approves apps."))
+    app = RegisteredApp.objects.select_for_update().get(pk=app.pk)
+    if app.status != AppStatus.APPROVED:
+        app.status = AppStatus.APPROVED
+        app.approved_by = actor
+        app.approved_at = timezone.now()
+        app.save(update_fields=["status", "approved_by", "approved_at"])
+    return app
 
 
 @transaction.atomic

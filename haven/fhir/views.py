@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -17,13 +17,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from oauth2_provider.exceptions import FatalClientError, OAuthToolkitError
 from oauth2_provider.oauth2_backends import get_oauthlib_core
 
-from haven.accounts.decorators import kind_required
+from haven.accounts.decorators import kind_required, staff_required
 from haven.accounts.models import User
 from haven.audit import access
 from haven.audit.models import AuditEvent, EventType, Outcome
 from haven.audit.policy import Resource, Sensitivity
 from haven.fhir import resources as fhir
 from haven.fhir import services
+from haven.fhir.forms import AppRegistrationForm
 from haven.fhir.models import AppStatus, Authorisation, RegisteredApp
 from haven.fhir.oauth import (
     DIRECTORY_RESOURCES,
@@ -167,6 +168,65 @@ def app_revoke(request: HttpRequest, pk: int) -> HttpResponse:
         % {"app": authorisation.app.name},
     )
     return HttpResponseRedirect(reverse("fhir:apps"))
+
+
+# Staff: registering, approving and suspending apps -------------------------------------------
+
+
+@staff_required(*services.APPROVER_ROLES)
+@require_http_methods(["GET", "POST"])
+def staff_apps(request: HttpRequest) -> HttpResponse:
+    """Administrators register an app (it waits for approval), approve it, or suspend it."""
+    form = AppRegistrationForm(data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            app, secret = services.app_register(
+                name=data["name"],
+                redirect_uris=data["redirect_uris"],
+                scopes=data["scopes"],
+                developer=data["developer"],
+                privacy_policy_url=data["privacy_policy_url"],
+                privacy_practices=data["privacy_practices"],
+                confidential=data["confidential"],
+                approve=False,
+                actor=request.user,
+            )
+        except ValidationError as error:
+            field = "redirect_uris" if error.code == "redirect_uri" else None
+            for message in error.messages:
+                form.add_error(field, message)
+        else:
+            # The client secret is shown on this page once, never stored in a message or session.
+            response = render(
+                request, "fhir/staff_app_registered.html", {"app": app, "secret": secret}
+            )
+            response["Cache-Control"] = "no-store"
+            return response
+    registered = RegisteredApp.objects.select_related("application", "approved_by").order_by(
+        "status", "application__name"
+    )
+    return render(request, "fhir/staff_apps.html", {"form": form, "registered": registered})
+
+
+@staff_required(*services.APPROVER_ROLES)
+@require_POST
+def staff_app_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    app = services.app_approve(app=get_object_or_404(RegisteredApp, pk=pk), actor=request.user)
+    messages.success(request, _("%(app)s is approved: members may connect it.") % {"app": app.name})
+    return HttpResponseRedirect(reverse("fhir:staff_apps"))
+
+
+@staff_required(*services.APPROVER_ROLES)
+@require_POST
+def staff_app_suspend(request: HttpRequest, pk: int) -> HttpResponse:
+    app = services.app_suspend(app=get_object_or_404(RegisteredApp, pk=pk), actor=request.user)
+    messages.success(
+        request,
+        _("%(app)s is suspended: its tokens stopped working and no member can connect it.")
+        % {"app": app.name},
+    )
+    return HttpResponseRedirect(reverse("fhir:staff_apps"))
 
 
 # The FHIR API -------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from haven.testing.access import (
     MEMBER,
     MEMBERS,
     SIGNED_IN,
+    STAFF,
     Rule,
 )
 
@@ -32,7 +33,29 @@ def alices_authorisation(case) -> dict:
     return {"pk": authorisation.pk}
 
 
+ADMINISTRATOR = STAFF["administrator"]
+
+
+def an_app(case) -> dict:
+    return {"pk": make_app(name="Staff Matrix App").pk}
+
+
 RULES = [
+    Rule("fhir:staff_apps", {ADMINISTRATOR}, note="administrators register and approve apps"),
+    Rule(
+        "fhir:staff_app_approve",
+        {ADMINISTRATOR},
+        method="POST",
+        kwargs=an_app,
+        ok=(302,),
+    ),
+    Rule(
+        "fhir:staff_app_suspend",
+        {ADMINISTRATOR},
+        method="POST",
+        kwargs=an_app,
+        ok=(302,),
+    ),
     Rule("fhir:base", EVERYONE, ok=(400,), note="no resource type named"),
     Rule("fhir:metadata", EVERYONE, note="the CapabilityStatement is public"),
     Rule("smart_configuration", EVERYONE, note="SMART discovery is public"),
