@@ -1,7 +1,12 @@
+import html
+import re
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 from django.urls import reverse
 from oauth2_provider.models import AccessToken
 
+from haven.care.links import read_leaving_token
 from haven.fhir.models import Authorisation
 from haven.fhir.tests.flow import (
     AUD,
@@ -40,6 +45,21 @@ class AuthorisationScreenTests(HavenTestCase):
         self.assertContains(response, "Everything in the record: profile, coverage, claims")
         self.assertContains(response, "Until you disconnect the app")
         self.assertContains(response, "Teo")  # she may choose her son's record (guardian)
+
+    @pytest.mark.promise("SEC-3")
+    def test_the_apps_privacy_policy_link_shows_the_leaving_notice_first(self):
+        self.sign_in(self.alice)
+        _verifier, challenge = pkce()
+        response = self.client.get(authorize_query(self.app, challenge))
+        self.assertNotContains(response, 'href="https://app.example/privacy"')
+        links = re.findall(r'href="([^"]*)"', response.content.decode())
+        leaving = [link for link in links if link.startswith(reverse("care:leaving"))]
+        self.assertEqual(len(leaving), 1)
+        token = parse_qs(urlsplit(html.unescape(leaving[0])).query)["to"][0]
+        self.assertEqual(read_leaving_token(token), "https://app.example/privacy")
+        notice = self.client.get(html.unescape(leaving[0]))
+        self.assertEqual(notice.status_code, 200)
+        self.assertContains(notice, "app.example")
 
     def test_the_screen_speaks_spanish_and_italian(self):
         self.sign_in(self.alice)
