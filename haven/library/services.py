@@ -280,7 +280,7 @@ def _email(enrolment: Enrolment, delivery: Delivery) -> str:
         }
         subject = _("%(site)s: something is waiting for you") % {"site": settings.SITE_NAME}
         body = render_to_string("library/email/waiting.txt", context)
-    outbox_enqueue(
+    email = outbox_enqueue(
         to_address=user.email,
         subject=subject,
         text_body=body.strip() + "\n",
@@ -289,6 +289,9 @@ def _email(enrolment: Enrolment, delivery: Delivery) -> str:
         reason="a reminder the member chose",
         idempotency_key=_outbox_key(enrolment, delivery.pk),
     )
+    # The outbox has the last word: an unsubscribe from reminder e-mail stops questionnaires too.
+    if email.status == email.Status.SUPPRESSED:
+        return EmailOutcome.NOT_ACCEPTED
     return EmailOutcome.SENT
 
 
