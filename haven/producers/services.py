@@ -271,12 +271,13 @@ def authorisation_grant(
     if not producer.is_approved:
         raise ProducerNotFound
     chosen = _clean_elements(elements)
+    exists = Authorisation.objects.current().filter(member=member, producer=producer).exists()
     with access.change(
         actor=actor,
         request=request,
         member=member,
         resource=Resource.PRIVACY,
-        action=Action.CREATE,
+        action=Action.UPDATE if exists else Action.CREATE,
     ) as change:
         current = (
             Authorisation.objects.select_for_update()

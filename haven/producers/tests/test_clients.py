@@ -77,6 +77,7 @@ class ClientTests(HavenTestCase):
         home = self.client.get(reverse("producers:home"))
         self.assertContains(home, "Alice Rivera")
         self.assertNotContains(home, "Bruno")
+        self.assertContains(home, reverse("plans:quote"))
 
         response = self.pete_sees(authorisation.pk, ClientElement.COVERAGE, ClientElement.CONTACT)
         self.assertEqual(response.status_code, 200)
@@ -128,6 +129,11 @@ class ClientTests(HavenTestCase):
         self.authorise(ClientElement.MEMBER_ID, ClientElement.DATE_OF_BIRTH)
         authorisation = Authorisation.objects.current().get(member=self.alice_member)
         self.assertEqual(authorisation.elements, ["date_of_birth", "member_id"])
+        changes = AuditEvent.objects.filter(member=self.alice_member, actor=self.alice)
+        self.assertEqual(
+            list(changes.order_by("sequence").values_list("subtype", flat=True)),
+            ["create", "update"],
+        )
         response = self.pete_sees(authorisation.pk, "member_id")
         self.assertContains(response, "M-ALICE")
         self.assertNotContains(response, "Alice")
