@@ -1,3 +1,5 @@
+import uuid
+
 from django import forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
@@ -53,7 +55,12 @@ class PortalNewPasswordForm(forms.Form):
         return cleaned
 
 
-class PortalReplyForm(forms.Form):
+class SendKeyMixin(forms.Form):
+    # A double submit carries the same key, so the message is sent once (as in the message center).
+    idempotency_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
+
+
+class PortalReplyForm(SendKeyMixin):
     body = forms.CharField(
         label=_("Your reply"), widget=forms.Textarea(attrs={"rows": 6}), max_length=20000
     )
@@ -77,7 +84,7 @@ class PortalResetRequestForm(forms.Form):
     address = forms.EmailField(label=_("Your e-mail address"), max_length=254)
 
 
-class SecureComposeForm(forms.Form):
+class SecureComposeForm(SendKeyMixin):
     to_address = forms.EmailField(label=_("Recipient's e-mail address"), max_length=254)
     subject = forms.CharField(
         label=_("Subject"),
@@ -89,7 +96,7 @@ class SecureComposeForm(forms.Form):
     )
 
 
-class SecureReplyForm(forms.Form):
+class SecureReplyForm(SendKeyMixin):
     body = forms.CharField(
         label=_("Your reply"), widget=forms.Textarea(attrs={"rows": 6}), max_length=20000
     )

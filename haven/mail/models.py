@@ -331,6 +331,8 @@ class PortalMessage(Sealed):
     )
     # The recipient asked for a copy of a reply that waits for the scanner: it goes once screened.
     copy_requested = models.BooleanField(default=False)
+    # The form's key: a double submit or a retry after a timeout finds the first message.
+    idempotency_key = models.UUIDField(null=True, blank=True, unique=True)
     # The e-mail whose body could not travel over TLS and came here instead (MAIL-2).
     diverted_email = models.OneToOneField(
         OutgoingEmail, null=True, blank=True, on_delete=models.SET_NULL, related_name="portal_copy"

@@ -1,6 +1,7 @@
 """E-mail writes: the outbox, permission and opt-out, the sender's job, and the secure e-mail portal."""
 
 import smtplib
+import uuid
 from datetime import timedelta
 from email import policy as email_policy
 from email.message import EmailMessage
@@ -643,6 +644,13 @@ def portal_messages_shown(conversation: PortalConversation, *, reader: str) -> l
     return shown
 
 
+def _sent_with_key(idempotency_key: uuid.UUID | None, **owner) -> PortalMessage | None:
+    """The message a form with this key already wrote, if it was written by the same side."""
+    if idempotency_key is None:
+        return None
+    return PortalMessage.objects.filter(idempotency_key=idempotency_key, **owner).first()
+
+
 @transaction.atomic
 def portal_message_send(
     *,
@@ -651,8 +659,15 @@ def portal_message_send(
     body: str,
     actor: User,
     conversation: PortalConversation | None = None,
+    idempotency_key: uuid.UUID | None = None,
 ) -> PortalMessage:
-    """Haven staff write to someone without an account; they read it in the portal."""
+    """Haven staff write to someone without an account; they read it in the portal.
+
+    Idempotent with the form's key: a double submit or a retry returns the first message.
+    """
+    existing = _sent_with_key(idempotency_key, author=actor)
+    if existing is not None:
+        return existing
     to_address = to_address.strip()
     validate_email(to_address)
     if User.objects.filter(email__iexact=to_address).exists():
@@ -664,26 +679,33 @@ def portal_message_send(
     scan_status = (
         portal_text_screen(subject, body) if conversation is None else portal_text_screen(body)
     )
-    if conversation is None:
-        recipient = _portal_recipient_for(to_address)
-        conversation = PortalConversation.objects.create(
-            recipient=recipient, haven_sender=actor, subject=subject
-        )
-    recipient = conversation.recipient
     now = timezone.now()
-    message = PortalMessage.objects.create(
-        conversation=conversation,
-        direction=PortalMessage.Direction.FROM_HAVEN,
-        author=actor,
-        body=body,
-        scan_status=scan_status,
-        expires_at=now + portal_message_age(),
-    )
+    try:
+        with transaction.atomic():
+            if conversation is None:
+                conversation = PortalConversation.objects.create(
+                    recipient=_portal_recipient_for(to_address), haven_sender=actor, subject=subject
+                )
+            message = PortalMessage.objects.create(
+                conversation=conversation,
+                direction=PortalMessage.Direction.FROM_HAVEN,
+                author=actor,
+                body=body,
+                scan_status=scan_status,
+                idempotency_key=idempotency_key,
+                expires_at=now + portal_message_age(),
+            )
+    except IntegrityError:
+        # The same form was submitted twice at once: the first one is the message.
+        existing = _sent_with_key(idempotency_key, author=actor)
+        if existing is None:
+            raise
+        return existing
     if scan_status == ScanStatus.PENDING:
         schedule_portal_rescan()
     PortalConversation.objects.filter(pk=conversation.pk).update(last_message_at=now)
     _portal_notify(
-        recipient,
+        conversation.recipient,
         conversation,
         category=Category.NOTIFICATION,
         idempotency_key=f"portal-message:{message.pk}",
@@ -784,9 +806,24 @@ def portal_conversation_read(*, conversation: PortalConversation, reader: str) -
 
 @transaction.atomic
 def portal_reply(
-    *, conversation: PortalConversation, body: str, send_copy: bool, copy_warning_accepted: bool
+    *,
+    conversation: PortalConversation,
+    body: str,
+    send_copy: bool,
+    copy_warning_accepted: bool,
+    idempotency_key: uuid.UUID | None = None,
 ) -> PortalMessage:
-    """The recipient answers in the portal; the Haven sender is told, and a copy goes if asked (MAIL-4)."""
+    """The recipient answers in the portal; the Haven sender is told, and a copy goes if asked (MAIL-4).
+
+    Idempotent with the form's key: a double submit or a retry returns the first reply.
+    """
+    reply_of_this_conversation = {
+        "conversation": conversation,
+        "direction": PortalMessage.Direction.FROM_RECIPIENT,
+    }
+    existing = _sent_with_key(idempotency_key, **reply_of_this_conversation)
+    if existing is not None:
+        return existing
     body = body.strip()
     if not body:
         raise ValidationError(_("Write your reply before sending it."))
@@ -797,15 +834,23 @@ def portal_reply(
     scan_status = portal_text_screen(body)
     now = timezone.now()
     waiting = scan_status == ScanStatus.PENDING
-    message = PortalMessage.objects.create(
-        conversation=conversation,
-        direction=PortalMessage.Direction.FROM_RECIPIENT,
-        body=body,
-        scan_status=scan_status,
-        # Unscreened text does not leave by e-mail: the copy goes once it is screened.
-        copy_requested=send_copy and waiting,
-        expires_at=now + portal_message_age(),
-    )
+    try:
+        with transaction.atomic():
+            message = PortalMessage.objects.create(
+                conversation=conversation,
+                direction=PortalMessage.Direction.FROM_RECIPIENT,
+                body=body,
+                scan_status=scan_status,
+                # Unscreened text does not leave by e-mail: the copy goes once it is screened.
+                copy_requested=send_copy and waiting,
+                idempotency_key=idempotency_key,
+                expires_at=now + portal_message_age(),
+            )
+    except IntegrityError:
+        existing = _sent_with_key(idempotency_key, **reply_of_this_conversation)
+        if existing is None:
+            raise
+        return existing
     if waiting:
         schedule_portal_rescan()
     PortalConversation.objects.filter(pk=conversation.pk).update(last_message_at=now)

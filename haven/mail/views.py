@@ -227,6 +227,7 @@ def portal_conversation(request: HttpRequest, pk: int) -> HttpResponse:
                 body=form.cleaned_data["body"],
                 send_copy=form.cleaned_data["send_copy"],
                 copy_warning_accepted=form.cleaned_data["copy_warning_accepted"],
+                idempotency_key=form.cleaned_data["idempotency_key"],
             )
         except ValidationError as problem:
             _keep_input(form, problem)
@@ -310,6 +311,7 @@ def secure_compose(request: HttpRequest) -> HttpResponse:
                 subject=form.cleaned_data["subject"],
                 body=form.cleaned_data["body"],
                 actor=request.user,
+                idempotency_key=form.cleaned_data["idempotency_key"],
             )
         except ValidationError as problem:
             _keep_input(form, problem, "to_address")
@@ -334,6 +336,7 @@ def secure_conversation(request: HttpRequest, pk: int) -> HttpResponse:
                 body=form.cleaned_data["body"],
                 actor=request.user,
                 conversation=conversation,
+                idempotency_key=form.cleaned_data["idempotency_key"],
             )
         except ValidationError as problem:
             _keep_input(form, problem)

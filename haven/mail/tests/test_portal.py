@@ -2,12 +2,13 @@
 
 import re
 import time
+import uuid
 from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -20,12 +21,17 @@ from haven.mail.models import (
     PortalMessage,
     PortalRecipient,
 )
-from haven.mail.services import portal_message_send
+from haven.mail.services import portal_message_send, portal_reply
 from haven.mail.tests.mailtest import MailTestCase
 from haven.mail.views import PORTAL_SEEN_KEY
 
 NEW_PASSWORD = "a long portal passphrase"
 CONTACT = "rita.hr@riverside-employer.test"
+
+
+def keyed(data: dict) -> dict:
+    """Form data with the send key every compose and reply form carries."""
+    return data | {"idempotency_key": str(uuid.uuid4())}
 
 
 def link_in(email: OutgoingEmail) -> str:
@@ -181,7 +187,7 @@ class PortalTests(MailTestCase):
         message = self.send()
         self.first_access(message)
         url = reverse("mail:portal_conversation", kwargs={"pk": message.conversation_id})
-        response = self.client.post(url, {"body": "Thank you, received."})
+        response = self.client.post(url, keyed({"body": "Thank you, received."}))
         self.assertRedirects(response, url)
         reply = PortalMessage.objects.get(direction=PortalMessage.Direction.FROM_RECIPIENT)
         self.assertEqual(reply.body, "Thank you, received.")
@@ -206,13 +212,13 @@ class PortalTests(MailTestCase):
         url = reverse("mail:portal_conversation", kwargs={"pk": message.conversation_id})
         page = self.client.get(url)
         self.assertContains(page, "is not secure")
-        refused = self.client.post(url, {"body": "My reply", "send_copy": "on"})
+        refused = self.client.post(url, keyed({"body": "My reply", "send_copy": "on"}))
         self.assertContains(refused, "confirm that you understand the copy is not secure")
         self.assertContains(refused, "My reply")
         self.assertFalse(PortalMessage.objects.filter(direction="from_recipient").exists())
 
         self.client.post(
-            url, {"body": "My reply", "send_copy": "on", "copy_warning_accepted": "on"}
+            url, keyed({"body": "My reply", "send_copy": "on", "copy_warning_accepted": "on"})
         )
         copy = OutgoingEmail.objects.get(idempotency_key__startswith="portal-copy")
         self.assertEqual(copy.to_address, CONTACT)
@@ -228,7 +234,7 @@ class PortalTests(MailTestCase):
         self.first_access(first)
         self.client.post(
             reverse("mail:portal_conversation", kwargs={"pk": conversation.pk}),
-            {"body": "My answer."},
+            keyed({"body": "My answer."}),
         )
         self.client.post(reverse("mail:portal_signout"))
         latest = self.send(body="Third message, same conversation.", conversation=conversation)
@@ -271,7 +277,7 @@ class PortalTests(MailTestCase):
         self.sign_in(self.representative)
         response = self.client.post(
             reverse("mail:secure_compose"),
-            {"to_address": "alice@example.org", "subject": "Hello", "body": "Text"},
+            keyed({"to_address": "alice@example.org", "subject": "Hello", "body": "Text"}),
         )
         self.assertContains(response, "belongs to a Haven account")
         self.assertContains(response, "Text")
@@ -281,7 +287,9 @@ class PortalTests(MailTestCase):
         self.sign_in(self.representative)
         response = self.client.post(
             reverse("mail:secure_compose"),
-            {"to_address": CONTACT, "subject": "Plan renewal", "body": "Documents attached."},
+            keyed(
+                {"to_address": CONTACT, "subject": "Plan renewal", "body": "Documents attached."}
+            ),
         )
         conversation = PortalConversation.objects.get()
         self.assertRedirects(
@@ -306,3 +314,85 @@ class PortalTests(MailTestCase):
         self.assertNotIn("riverside", link)
         token = link.rstrip("/").rsplit("/", 1)[-1]
         self.assertEqual(links.read_portal_open_token(token)["c"], message.conversation_id)
+
+
+class SendOnceTests(MailTestCase):
+    """Compose and reply forms carry a key: a double submit or a retry gives one message."""
+
+    def setUp(self):
+        super().setUp()
+        self.representative.email = "rep@haven.example"
+        self.representative.save(update_fields=["email"])
+
+    def test_a_double_submit_of_the_staff_compose_form_sends_one_message(self):
+        self.sign_in(self.representative)
+        data = keyed({"to_address": CONTACT, "subject": "Plan renewal", "body": "Ready."})
+        page = self.client.get(reverse("mail:secure_compose"))
+        self.assertContains(page, 'type="hidden" name="idempotency_key"')
+        first = self.client.post(reverse("mail:secure_compose"), data)
+        second = self.client.post(reverse("mail:secure_compose"), data)
+        conversation = PortalConversation.objects.get()
+        self.assertEqual(first["Location"], second["Location"])
+        self.assertEqual(PortalMessage.objects.count(), 1)
+        self.assertEqual(
+            OutgoingEmail.objects.filter(idempotency_key__startswith="portal-message").count(), 1
+        )
+        # A staff answer in the conversation, submitted twice, is one message too.
+        url = reverse("mail:secure_conversation", kwargs={"pk": conversation.pk})
+        answer = keyed({"body": "One more thing."})
+        self.client.post(url, answer)
+        self.client.post(url, answer)
+        self.assertEqual(conversation.messages.count(), 2)
+
+    def test_a_double_submit_of_a_portal_reply_gives_one_reply_one_notice_and_one_copy(self):
+        message = portal_message_send(
+            to_address=CONTACT, subject="Plan renewal", body="Ready.", actor=self.representative
+        )
+        notice = OutgoingEmail.objects.get(idempotency_key=f"portal-message:{message.pk}")
+        self.client.post(link_in(notice), {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
+        url = reverse("mail:portal_conversation", kwargs={"pk": message.conversation_id})
+        self.assertContains(self.client.get(url), 'type="hidden" name="idempotency_key"')
+        data = keyed({"body": "Signed.", "send_copy": "on", "copy_warning_accepted": "on"})
+        for _attempt in range(2):
+            self.assertRedirects(self.client.post(url, data), url)
+        reply = PortalMessage.objects.get(direction=PortalMessage.Direction.FROM_RECIPIENT)
+        self.assertEqual(reply.body, "Signed.")
+        self.assertEqual(OutgoingEmail.objects.filter(to_address="rep@haven.example").count(), 1)
+        self.assertEqual(
+            OutgoingEmail.objects.filter(idempotency_key__startswith="portal-copy").count(), 1
+        )
+        # A new form (a new key) is a new reply.
+        self.client.post(url, keyed({"body": "And one more."}))
+        self.assertEqual(
+            PortalMessage.objects.filter(direction=PortalMessage.Direction.FROM_RECIPIENT).count(),
+            2,
+        )
+
+    def test_a_key_used_in_another_conversation_does_not_return_that_message(self):
+        mine = portal_message_send(
+            to_address=CONTACT, subject="Mine", body="For me.", actor=self.representative
+        )
+        theirs = portal_message_send(
+            to_address="other@else.test",
+            subject="Theirs",
+            body="For them.",
+            actor=self.representative,
+        )
+        key = uuid.uuid4()
+        portal_reply(
+            conversation=theirs.conversation,
+            body="Their reply.",
+            send_copy=False,
+            copy_warning_accepted=False,
+            idempotency_key=key,
+        )
+        with self.assertRaises(IntegrityError):
+            with transaction.atomic():
+                portal_reply(
+                    conversation=mine.conversation,
+                    body="My reply.",
+                    send_copy=False,
+                    copy_warning_accepted=False,
+                    idempotency_key=key,
+                )
+        self.assertFalse(mine.conversation.messages.filter(direction="from_recipient").exists())

@@ -10,7 +10,7 @@ from haven.mail.models import OutgoingEmail, PortalConversation, PortalMessage
 from haven.mail.services import portal_message_send, portal_quarantine_rescan
 from haven.mail.tasks import rescan_portal_quarantine
 from haven.mail.tests.mailtest import MailTestCase
-from haven.mail.tests.test_portal import CONTACT, NEW_PASSWORD, link_in
+from haven.mail.tests.test_portal import CONTACT, NEW_PASSWORD, keyed, link_in
 from haven.messaging.models import ScanStatus
 from haven.testing.clamd import EICAR
 
@@ -52,11 +52,13 @@ class PortalScreeningTests(MailTestCase):
         url = self.open_portal(self.send())
         response = self.client.post(
             url,
-            {
-                "body": "Here you go: " + EICAR.decode(),
-                "send_copy": "on",
-                "copy_warning_accepted": "on",
-            },
+            keyed(
+                {
+                    "body": "Here you go: " + EICAR.decode(),
+                    "send_copy": "on",
+                    "copy_warning_accepted": "on",
+                }
+            ),
         )
         self.assertRefusedWithoutDetail(response)
         self.assertFalse(self.replies().exists())
@@ -71,7 +73,7 @@ class PortalScreeningTests(MailTestCase):
     @pytest.mark.promise("MSG-6")
     def test_a_clean_reply_passes_screened(self):
         url = self.open_portal(self.send())
-        response = self.client.post(url, {"body": "Thank you, received."})
+        response = self.client.post(url, keyed({"body": "Thank you, received."}))
         self.assertRedirects(response, url)
         self.assertEqual(self.replies().get().scan_status, ScanStatus.CLEAN)
 
@@ -79,7 +81,9 @@ class PortalScreeningTests(MailTestCase):
         self.sign_in(self.representative)
         response = self.client.post(
             reverse("mail:secure_compose"),
-            {"to_address": CONTACT, "subject": "Plan renewal", "body": "See: " + EICAR.decode()},
+            keyed(
+                {"to_address": CONTACT, "subject": "Plan renewal", "body": "See: " + EICAR.decode()}
+            ),
         )
         self.assertRefusedWithoutDetail(response)
         self.assertContains(response, 'value="Plan renewal"')
@@ -93,7 +97,9 @@ class PortalScreeningTests(MailTestCase):
         self.clamd.stop()
         response = self.client.post(
             url,
-            {"body": "Signed form enclosed.", "send_copy": "on", "copy_warning_accepted": "on"},
+            keyed(
+                {"body": "Signed form enclosed.", "send_copy": "on", "copy_warning_accepted": "on"}
+            ),
         )
         self.assertRedirects(response, url, msg_prefix="the reply is kept, not lost")
         reply = self.replies().get()
@@ -127,7 +133,13 @@ class PortalScreeningTests(MailTestCase):
         self.clamd.stop()
         self.client.post(
             url,
-            {"body": "Look: " + EICAR.decode(), "send_copy": "on", "copy_warning_accepted": "on"},
+            keyed(
+                {
+                    "body": "Look: " + EICAR.decode(),
+                    "send_copy": "on",
+                    "copy_warning_accepted": "on",
+                }
+            ),
         )
         self.clamd.start()
         self.assertEqual(portal_quarantine_rescan(), 0)
