@@ -741,3 +741,22 @@ class AffectedMember(models.Model):
 
     def __str__(self) -> str:
         return f"member {self.member_id} in incident {self.incident_id}"
+
+
+class PageViewCount(models.Model):
+    """How often a page was viewed on a day, by visitors who allowed site analytics (CON-4,
+    CON-5). Counted by the page's URL name ("privacy:request_detail"), never its path (a path
+    may hold an identifier or say something about health), and nothing about who viewed it."""
+
+    day = models.DateField()
+    page = models.CharField(max_length=120)
+    views = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-day", "page"]
+        constraints = [
+            models.UniqueConstraint(fields=["day", "page"], name="privacy_page_view_once_a_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.page} on {self.day}: {self.views}"

@@ -394,6 +394,45 @@ def analytics_allowed(request: HttpRequest) -> bool:
     return not privacy_signal(request) or choice.against_signal
 
 
+def page_view_count(request: HttpRequest) -> bool:
+    """Count one view of this page, if the visitor allowed analytics (CON-5): today's total for
+    the page's URL name goes up by one. No path, no identifier, no cookie of its own."""
+    match = getattr(request, "resolver_match", None)
+    if match is None or not match.url_name or request.method != "GET":
+        return False
+    if not analytics_allowed(request):
+        return False
+    from django.db import IntegrityError
+
+    from haven.privacy.models import PageViewCount
+
+    day, page = timezone.localdate(), match.view_name[:120]
+    counts = PageViewCount.objects.filter(day=day, page=page)
+    if not counts.update(views=F("views") + 1):
+        try:
+            with transaction.atomic():
+                PageViewCount.objects.create(day=day, page=page, views=1)
+        except IntegrityError:
+            counts.update(views=F("views") + 1)
+    return True
+
+
+def page_view_totals(days: int = 30, today: date | None = None) -> list[tuple[str, int]]:
+    """Views per page over the last `days` days, most viewed first."""
+    from django.db.models import Sum
+
+    from haven.privacy.models import PageViewCount
+
+    since = (today or timezone.localdate()) - timedelta(days=days - 1)
+    rows = (
+        PageViewCount.objects.filter(day__gte=since)
+        .values("page")
+        .annotate(total=Sum("views"))
+        .order_by("-total", "page")
+    )
+    return [(row["page"], row["total"]) for row in rows]
+
+
 def cookie_banner_needed(request: HttpRequest) -> bool:
     """The banner asks only those who have not chosen and send no signal (which already says no)."""
     return cookie_choice(request) is None and not privacy_signal(request)

@@ -6,6 +6,7 @@ from datetime import date
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.contrib.staticfiles import finders
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -294,6 +295,7 @@ def cookies(request: HttpRequest) -> HttpResponse:
             "csrf_cookie": settings.CSRF_COOKIE_NAME,
             "language_cookie": settings.LANGUAGE_COOKIE_NAME,
             "choice_cookie": services.CHOICE_COOKIE,
+            "messages_cookie": CookieStorage.cookie_name,
         },
     )
 

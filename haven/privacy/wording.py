@@ -50,10 +50,11 @@ MEDICAL_DATA = Wording(
 )
 
 ANALYTICS = Wording(
-    "analytics-2026-01",
+    "analytics-2026-11",
     _(
-        "Allow Haven's own site analytics: a first-party cookie that counts visits and pages "
-        "viewed, never shared with anyone else and never linked to your health information."
+        "Allow Haven's own site analytics: a daily count of how often each page of the site is "
+        "viewed, by the page's name only. It sets no cookie of its own, keeps no identifier and "
+        "nothing about who you are or your health, and is never shared with anyone else."
     ),
 )
 

@@ -15,3 +15,15 @@ def first_on_page(context, name: str) -> bool:
         return False
     shown.add(name)
     return True
+
+
+@register.simple_tag(takes_context=True)
+def count_page_view(context) -> str:
+    """The first-party page-view counter (CON-5): the base layout includes the cookie banner
+    once per page, and the banner counts the page here, only for visitors who allowed it."""
+    from haven.privacy.services import page_view_count
+
+    request = context.get("request")
+    if request is not None:
+        page_view_count(request)
+    return ""

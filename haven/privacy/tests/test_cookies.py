@@ -1,14 +1,16 @@
 """CON-4, CON-5, CON-7: essential cookies only until the visitor agrees, refusing keeps everything
 working, analytics can be turned off, and GPC and Do Not Track are honoured without asking."""
 
+import io
 import json
 
 import pytest
+from django.core.management import call_command
 from django.test import RequestFactory
 from django.urls import reverse
 
 from haven.privacy import services
-from haven.privacy.models import ConsentRecord, Subject
+from haven.privacy.models import ConsentRecord, PageViewCount, Subject
 from haven.testing.people import HavenTestCase
 
 CHOICE = services.CHOICE_COOKIE
@@ -31,10 +33,11 @@ class CookieTests(HavenTestCase):
     @pytest.mark.promise("CON-4")
     def test_the_banner_offers_only_what_haven_uses(self):
         page = self.client.get(reverse("privacy:cookies"))
-        for name in ("haven_session", "csrftoken", "haven_language", CHOICE):
+        for name in ("haven_session", "csrftoken", "haven_language", "messages", CHOICE):
             self.assertContains(page, f"<code>{name}</code>")
-        self.assertContains(page, "first-party cookie that counts visits")
-        self.assertContains(page, "<code>", count=4)
+        self.assertContains(page, "a daily count of how often each page of the site is viewed")
+        self.assertContains(page, "It sets no cookie of its own")
+        self.assertContains(page, "<code>", count=5)
 
     @pytest.mark.promise("CON-4")
     @pytest.mark.promise("CON-5")
@@ -110,3 +113,54 @@ class CookieTests(HavenTestCase):
         self.assertEqual(response.status_code, 200)
         self.assertEqual(response["Content-Type"], "application/json")
         self.assertIs(json.loads(response.content)["gpc"], True)
+
+
+class PageViewCounterTests(HavenTestCase):
+    """The analytics the banner offers exist, and only count for those who allowed them."""
+
+    def counts(self) -> dict[str, int]:
+        return dict(PageViewCount.objects.values_list("page", "views"))
+
+    @pytest.mark.promise("CON-4")
+    @pytest.mark.promise("CON-5")
+    def test_nothing_is_counted_until_the_visitor_agrees_then_pages_are_counted_by_name(self):
+        self.client.get(reverse("privacy:center"))
+        self.assertEqual(self.counts(), {})
+        response = self.client.post(reverse("privacy:cookies"), {"choice": "accept"})
+        # Every cookie set is one the cookies page lists as essential; none is for counting.
+        self.assertEqual(set(response.cookies), {CHOICE, "messages"})
+        self.client.get(reverse("privacy:center"))
+        page = self.client.get(reverse("privacy:center"))
+        self.client.get(reverse("privacy:recipients"))
+        self.assertEqual(self.counts(), {"privacy:center": 2, "privacy:recipients": 1})
+        # No cookie of its own: the only cookies set are the essential ones.
+        self.assertFalse(set(page.cookies) - {CHOICE, "messages", "csrftoken", "haven_session"})
+        fields = {field.name for field in PageViewCount._meta.get_fields()}
+        self.assertEqual(fields, {"id", "day", "page", "views"})
+        out = io.StringIO()
+        call_command("privacy", "pageviews", stdout=out)
+        self.assertIn("2  privacy:center", out.getvalue())
+
+    @pytest.mark.promise("CON-5")
+    def test_a_page_with_an_identifier_in_its_address_is_counted_by_its_name_only(self):
+        self.sign_in(self.alice)
+        self.client.post(reverse("privacy:cookies"), {"choice": "accept"})
+        made = services.rights_request_create(
+            kind="access", requester=self.alice, member=self.alice_member, identity="password"
+        )
+        path = reverse("privacy:request_detail", kwargs={"pk": made.pk})
+        self.assertEqual(self.client.get(path).status_code, 200)
+        self.assertEqual(self.counts(), {"privacy:request_detail": 1})
+        self.assertFalse(PageViewCount.objects.filter(page__contains=str(made.pk)).exists())
+
+    @pytest.mark.promise("CON-5")
+    @pytest.mark.promise("CON-7")
+    def test_turning_analytics_off_or_sending_gpc_stops_the_counting(self):
+        self.client.post(reverse("privacy:cookies"), {"choice": "accept"})
+        self.client.get(reverse("privacy:center"))
+        self.client.get(reverse("privacy:center"), HTTP_SEC_GPC="1")
+        self.client.get(reverse("privacy:center"), HTTP_DNT="1")
+        self.assertEqual(self.counts(), {"privacy:center": 1})
+        self.client.post(reverse("privacy:cookies"), {"analytics": ""})
+        self.client.get(reverse("privacy:center"))
+        self.assertEqual(self.counts(), {"privacy:center": 1})

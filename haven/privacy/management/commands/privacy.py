@@ -1,4 +1,5 @@
-"""`haven privacy notices | archives | purge | backups`: the privacy center's periodic jobs."""
+"""`haven privacy notices | archives | purge | backups`: the privacy center's periodic jobs;
+`haven privacy pageviews`: the page-view totals of visitors who allowed analytics."""
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
@@ -13,17 +14,23 @@ class Command(BaseCommand):
         "three years (run daily). archives: delete access archives whose download link expired "
         "(run hourly). purge: delete consent records that a later choice replaced more than "
         "HAVEN_CONSENT_RETENTION_DAYS ago (run daily). backups: delete backup files in "
-        "HAVEN_BACKUP_DIR older than HAVEN_BACKUP_RETENTION_DAYS (run daily, after the backup)."
+        "HAVEN_BACKUP_DIR older than HAVEN_BACKUP_RETENTION_DAYS (run daily, after the backup). "
+        "pageviews: views per page (by URL name) over the last --days days, from visitors who "
+        "allowed site analytics."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("job", choices=["notices", "archives", "purge", "backups"])
+        parser.add_argument("job", choices=["notices", "archives", "purge", "backups", "pageviews"])
+        parser.add_argument("--days", type=int, default=30, help="pageviews: how many days")
         parser.add_argument(
             "--dry-run", action="store_true", help="purge: only count what would be deleted"
         )
 
-    def handle(self, *args, job: str, dry_run: bool = False, **options):
-        if job == "notices":
+    def handle(self, *args, job: str, dry_run: bool = False, days: int = 30, **options):
+        if job == "pageviews":
+            for page, total in services.page_view_totals(days):
+                self.stdout.write(f"{total:>8}  {page}")
+        elif job == "notices":
             counts = services.notices_remind()
             self.stdout.write(
                 f"told {counts['new']} of the current notice, reminded {counts['reminded']}"
