@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "oauth2_provider",
     "haven.fhir",
     "haven.analytics",
+    "haven.security",
 ]
 
 MIDDLEWARE = [
@@ -98,6 +99,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "haven.security.middleware.watch",
     "django_otp.middleware.OTPMiddleware",
     "haven.accounts.middleware.session_lifetime",
     "haven.accounts.middleware.staff_second_factor",
@@ -279,6 +281,15 @@ if REDIS_URL and not TESTING:
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Web log and intrusion detection (LOG-1, SEC-2): retention and thresholds per source and window.
+HAVEN_WEBLOG_RETENTION_DAYS = env_int("HAVEN_WEBLOG_RETENTION_DAYS", 90)
+HAVEN_SECURITY_WINDOW_SECONDS = env_int("HAVEN_SECURITY_WINDOW_SECONDS", 600)
+HAVEN_STUFFING_ACCOUNTS = env_int("HAVEN_STUFFING_ACCOUNTS", 5)
+HAVEN_SCANNING_NOT_FOUND = env_int("HAVEN_SCANNING_NOT_FOUND", 20)
+HAVEN_INJECTION_ATTEMPTS = env_int("HAVEN_INJECTION_ATTEMPTS", 3)
+HAVEN_MALWARE_UPLOADS = env_int("HAVEN_MALWARE_UPLOADS", 2)
+HAVEN_THROTTLE_MINUTES = env_int("HAVEN_THROTTLE_MINUTES", 15)
 
 # Background work: the database backend enqueues in the same transaction as the data (an outbox).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

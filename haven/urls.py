@@ -20,6 +20,7 @@ urlpatterns = [
     path("library/", include("haven.library.urls")),
     path("fhir/", include("haven.fhir.urls")),
     path("analytics/", include("haven.analytics.urls")),
+    path("security/", include("haven.security.urls")),
     path("oauth/", include("haven.fhir.oauth_urls")),
     path(".well-known/smart-configuration", smart_configuration, name="smart_configuration"),
     path(".well-known/gpc.json", gpc_json, name="gpc_json"),
