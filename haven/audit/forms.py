@@ -38,9 +38,10 @@ class TrailFilterForm(forms.Form):
     )
     date_from = forms.DateField(label=_("From"), required=False, widget=DATE_INPUT)
     date_to = forms.DateField(label=_("To"), required=False, widget=DATE_INPUT)
-    flagged_only = forms.BooleanField(label=_("Flagged only"), required=False)
+    # The box comes before its label here, so no colon after the label.
+    flagged_only = forms.BooleanField(label=_("Flagged only"), required=False, label_suffix="")
     include_trail_use = forms.BooleanField(
-        label=_("Include views of the trail itself"), required=False
+        label=_("Include views of the trail itself"), required=False, label_suffix=""
     )
 
     def __init__(self, *args, **kwargs):

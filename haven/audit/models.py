@@ -218,8 +218,15 @@ class AuditEvent(models.Model):
         return [str(labels.get(flag, flag)) for flag in self.flags]
 
     def resource_labels(self) -> list[str]:
+        return [label for label, _fields in self.entity_labelled()]
+
+    def entity_labelled(self) -> list[tuple[str, list[str]]]:
+        """The parts and fields, each part named as people read it (not its key)."""
         labels = dict(Resource.choices) | {STAFF_ACCOUNT: _("Staff account: second factor")}
-        return [str(labels.get(resource, resource)) for resource in self.entity]
+        return [
+            (str(labels.get(resource, resource)), fields)
+            for resource, fields in self.entity.items()
+        ]
 
     def to_fhir(self) -> dict:
         """This event as a FHIR R4 AuditEvent resource."""
