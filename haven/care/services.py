@@ -230,9 +230,15 @@ def availability_publish(
     actor: User,
 ) -> int:
     """Publish the service's times on the chosen weekdays between two times of day; times the
-    practice has already published are kept as they are. Returns how many were added."""
+    practice has already published are kept as they are, and no new time overlaps one of them,
+    whatever its visit. Returns how many were added.
+
+    The practice's row is locked first, so two publications for the same practice run one after
+    the other; on PostgreSQL an exclusion constraint refuses overlapping times whatever the path
+    (a trigger does on SQLite)."""
     practitioner = service.practitioner
     _require_practice(actor, practitioner)
+    _lock_practice(practitioner.pk)
     today = timezone.localdate()
     if first_day < today or last_day < first_day:
         raise ValidationError(_("Choose dates from today on, the last not before the first."))
@@ -242,13 +248,13 @@ def availability_publish(
         raise ValidationError(_("The end of the day must come after its start."))
     length = timedelta(minutes=service.duration_minutes)
     zone = timezone.get_current_timezone()
-    existing = set(
-        Slot.objects.filter(
-            practitioner=practitioner,
-            starts_at__date__gte=first_day - timedelta(days=1),
-            starts_at__date__lte=last_day + timedelta(days=1),
-        ).values_list("starts_at", flat=True)
+    nearby = Slot.objects.filter(
+        practitioner=practitioner,
+        starts_at__date__gte=first_day - timedelta(days=1),
+        starts_at__date__lte=last_day + timedelta(days=1),
     )
+    existing = set(nearby.values_list("starts_at", flat=True))
+    published = list(nearby.filter(withdrawn_at__isnull=True).values_list("starts_at", "ends_at"))
     now = timezone.now()
     new = []
     day = first_day
@@ -257,7 +263,10 @@ def availability_publish(
             moment = datetime.combine(day, start, tzinfo=zone)
             closing = datetime.combine(day, end, tzinfo=zone)
             while moment + length <= closing:
-                if moment > now and moment not in existing:
+                overlaps = any(
+                    begins < moment + length and moment < ends for begins, ends in published
+                )
+                if moment > now and moment not in existing and not overlaps:
                     new.append(
                         Slot(
                             practitioner=practitioner,
@@ -268,8 +277,20 @@ def availability_publish(
                     )
                 moment += length
         day += timedelta(days=1)
-    Slot.objects.bulk_create(new, ignore_conflicts=True)
+    try:
+        with transaction.atomic():
+            Slot.objects.bulk_create(new)
+    except IntegrityError as error:  # only if something wrote times beside this practice's lock
+        raise ValidationError(
+            _("Some of these times overlap times just published. Please try again.")
+        ) from error
     return len(new)
+
+
+def _lock_practice(practitioner_id: int) -> None:
+    """Hold the practice's row until the transaction ends (PostgreSQL; SQLite writes one at a
+    time anyway): its schedule changes and bookings then happen one after the other."""
+    list(Practitioner.objects.select_for_update().filter(pk=practitioner_id).values_list("pk"))
 
 
 @transaction.atomic
@@ -338,14 +359,26 @@ def _status_for(service: Service) -> str:
 def _hold(slot: Slot, appointment: Appointment | None = None) -> Slot:
     """Lock the slot (PostgreSQL: until the transaction ends) and make sure no active booking
     holds it; the database's unique constraint refuses whatever slips past."""
+    _lock_practice(slot.practitioner_id)
     locked = (
         Slot.objects.select_for_update().select_related("service", "practitioner").get(pk=slot.pk)
     )
-    taken = Appointment.objects.filter(slot=locked, status__in=ACTIVE_STATUSES)
+    active = Appointment.objects.filter(status__in=ACTIVE_STATUSES)
     if appointment is not None:
-        taken = taken.exclude(pk=appointment.pk)
-    if taken.exists():
+        active = active.exclude(pk=appointment.pk)
+    if active.filter(slot=locked).exists():
         raise BookingRefused(_("This time has just been taken. Choose another."))
+    # Another visit of the same practice at an overlapping time (times published before
+    # overlaps were refused, or written around the schedule): the practice cannot be in two
+    # places at once.
+    if active.filter(
+        practitioner_id=locked.practitioner_id,
+        slot__starts_at__lt=locked.ends_at,
+        slot__ends_at__gt=locked.starts_at,
+    ).exists():
+        raise BookingRefused(
+            _("The practice already has an appointment at this time. Choose another.")
+        )
     return locked
 
 
