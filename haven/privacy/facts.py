@@ -48,6 +48,12 @@ def mail_keep_days() -> int:
     return int(getattr(settings, "HAVEN_MAIL_KEEP_DAYS", 90))
 
 
+def weblog_retention_days() -> int:
+    """Web-server log lines (address, browser, page) kept for intrusion detection;
+    `haven security purge` erases older ones."""
+    return int(getattr(settings, "HAVEN_WEBLOG_RETENTION_DAYS", 90))
+
+
 def audit_retention_days() -> int:
     """The audit trail of access to members' data is kept at least this long (HIPAA's six-year
     documentation period). It is an append-only hash chain: nothing ever deletes from it, so the
@@ -121,6 +127,12 @@ def retention_periods() -> list[Retention]:
             mail_keep_days(),
             "HAVEN_MAIL_KEEP_DAYS",
             "haven mail prune_outbox",
+        ),
+        Retention(
+            str(_("Web server logs (network address, browser, page), for security")),
+            weblog_retention_days(),
+            "HAVEN_WEBLOG_RETENTION_DAYS",
+            "haven security purge",
         ),
         Retention(
             str(
