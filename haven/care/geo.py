@@ -3,8 +3,8 @@ approximate location of an IP address, and distances (CARE-1, CON-3, LOG-6).
 
 Nothing here is looked up outside Haven. A typed ZIP code or city is found in
 `ct_zip_centroids.json` (approximate town centres of the demo region, Connecticut); an IP address
-is located only when the operator configures a MaxMind-format database (HAVEN_GEOIP_PATH) and the
-`maxminddb` reader is installed. No position is ever stored: callers use it for one search.
+is located only when the operator configures a MaxMind-format database (HAVEN_GEOIP_PATH), read
+with the `maxminddb` package; set without it, Haven refuses to start (ImproperlyConfigured). No position is ever stored: callers use it for one search.
 """
 
 import ipaddress
@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 EARTH_RADIUS_MILES = 3958.8
 MILES_PER_DEGREE_LATITUDE = 2 * math.pi * EARTH_RADIUS_MILES / 360
@@ -139,14 +140,29 @@ def precise(latitude: float, longitude: float) -> Position | None:
 
 @lru_cache(maxsize=2)
 def _geoip_reader(path: str):
+    """The operator's MaxMind-format database. Configured but unusable (the `maxminddb` package
+    missing, or the file unreadable) is a mistake to fix, not a reason to go without quietly."""
     try:
         import maxminddb
-    except ImportError:  # optional: without the reader there is no approximate location
-        return None
+    except ImportError as error:
+        raise ImproperlyConfigured(
+            "HAVEN_GEOIP_PATH is set but the maxminddb package is not installed: install it "
+            "(pip install 'maxminddb>=2.6') or unset HAVEN_GEOIP_PATH."
+        ) from error
     try:
         return maxminddb.open_database(path)
-    except (OSError, ValueError):
-        return None
+    except (OSError, ValueError) as error:
+        raise ImproperlyConfigured(
+            f"HAVEN_GEOIP_PATH={path!r} cannot be opened as a MaxMind database: {error}"
+        ) from error
+
+
+def geoip_check() -> None:
+    """At start-up (CareConfig.ready): raise ImproperlyConfigured if HAVEN_GEOIP_PATH is set
+    and cannot be used."""
+    path = getattr(settings, "HAVEN_GEOIP_PATH", None)
+    if path:
+        _geoip_reader(str(path))
 
 
 def geoip_configured() -> bool:
@@ -169,8 +185,6 @@ def approximate_position(ip_address: str) -> Position | None:
     if not address.is_global:
         return None
     reader = _geoip_reader(str(path))
-    if reader is None:
-        return None
     try:
         record = reader.get(str(address))
     except ValueError:

@@ -117,6 +117,14 @@ def _language_labels(mask: int, language: str | None) -> tuple[str, ...]:
     return tuple(str(labels[code]) for bit, code in enumerate(LANGUAGE_BITS) if mask & (1 << bit))
 
 
+@lru_cache(maxsize=256)
+def _choice_label(choices: type[models.TextChoices], value: str, language: str | None) -> str:
+    """A choice's label in the active language (the last argument keys the cache). Django's
+    get_FOO_display hashes every lazily translated label of the field's choices on each call,
+    which on a results page of twenty cost more than the rest of the results together."""
+    return str(dict(choices.choices).get(value, value))
+
+
 def _coordinates_valid(prefix: str) -> models.CheckConstraint:
     return models.CheckConstraint(
         condition=Q(latitude__gte=-90, latitude__lte=90, longitude__gte=-180, longitude__lte=180),
@@ -149,6 +157,10 @@ class Facility(Place):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def kind_label(self) -> str:
+        return _choice_label(FacilityKind, self.kind, translation.get_language())
 
 
 class Practitioner(Place):
@@ -214,6 +226,10 @@ class Practitioner(Place):
 
     def __str__(self) -> str:
         return self.display_name
+
+    @property
+    def specialty_label(self) -> str:
+        return _choice_label(Specialty, self.specialty, translation.get_language())
 
     @property
     def display_name(self) -> str:

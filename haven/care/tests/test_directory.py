@@ -3,9 +3,11 @@ from unittest import mock
 import pytest
 from django import forms
 from django.apps import apps
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.test import override_settings
 from django.urls import reverse
+from django.utils import translation
 
 from haven.care import directory, geo
 from haven.care.forms import SearchForm
@@ -137,6 +139,20 @@ class DirectorySearchTests(HavenTestCase):
             ["Extra17", "Extra18", "Extra19", "Zoe", "Ji-ho"],
         )
 
+    def test_result_labels_follow_the_language_of_the_page(self):
+        kim = self.world.kim
+        for language, specialty, speaks in (
+            ("en", "Family medicine", ["English", "Korean"]),
+            ("es", "Medicina familiar", ["Inglés", "Coreano"]),
+            ("it", "Medicina di famiglia", ["Inglese", "Coreano"]),
+            ("en", "Family medicine", ["English", "Korean"]),
+        ):
+            with translation.override(language):
+                self.assertEqual(kim.specialty_label, specialty)
+                self.assertEqual(kim.specialty_label, kim.get_specialty_display())
+                self.assertEqual(kim.language_labels, speaks)
+                self.assertEqual(self.world.clinic.kind_label, self.world.clinic.get_kind_display())
+
     def test_the_finder_lists_are_the_same_html_as_django_writes_them(self):
         form = SearchForm({"specialty": "cardiology", "language": "es", "radius": "10"})
         for name in ("kind", "specialty", "facility_kind", "language", "radius"):
@@ -220,6 +236,32 @@ class LocationTests(HavenTestCase):
 
     def test_without_a_geoip_database_there_is_no_approximate_location(self):
         self.assertIsNone(geo.approximate_position("8.8.8.8"))
+        geo.geoip_check()  # nothing configured, nothing to complain about
+
+    @pytest.mark.promise("LOG-6")
+    def test_a_geoip_path_without_its_reader_fails_loudly(self):
+        geo._geoip_reader.cache_clear()
+        with (
+            override_settings(HAVEN_GEOIP_PATH="/geoip/test.mmdb"),
+            mock.patch.dict("sys.modules", {"maxminddb": None}),  # as if not installed
+        ):
+            with self.assertRaisesMessage(ImproperlyConfigured, "maxminddb"):
+                geo.geoip_check()
+            with self.assertRaises(ImproperlyConfigured):
+                self.client.get(reverse("care:search"), REMOTE_ADDR="8.8.8.8")
+        geo._geoip_reader.cache_clear()
+
+    def test_a_geoip_path_that_cannot_be_opened_fails_loudly(self):
+        geo._geoip_reader.cache_clear()
+        reader = mock.Mock()
+        reader.open_database.side_effect = FileNotFoundError("/geoip/missing.mmdb")
+        with (
+            override_settings(HAVEN_GEOIP_PATH="/geoip/missing.mmdb"),
+            mock.patch.dict("sys.modules", {"maxminddb": reader}),
+        ):
+            with self.assertRaisesMessage(ImproperlyConfigured, "/geoip/missing.mmdb"):
+                geo.geoip_check()
+        geo._geoip_reader.cache_clear()
 
 
 def snapshot() -> dict[str, list]:
