@@ -1,6 +1,7 @@
 """The authorisation screen, the member's connected apps, and the FHIR R4 API (DIS-8, RIG-1)."""
 
 from collections.abc import Callable
+from datetime import date, timedelta
 from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
@@ -8,7 +9,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -454,19 +455,96 @@ def _visible_claims(claims: QuerySet[Claim], permitted: access.Permitted) -> Que
     return claims.exclude(pk__in=hidden) if hidden else claims
 
 
+DATE_PREFIXES = ("eq", "ge", "gt", "le", "lt")
+CLAIM_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/claim-type"
+
+
+class BadSearch(ValueError):
+    pass
+
+
+def _date_range(value: str) -> tuple[str, date, date]:
+    """A FHIR date search value (`ge2026-02`, `2026-02-10`, `lt2026`) as its prefix and the first
+    and last day it covers; a time of day is ignored (claims are dated to the day)."""
+    prefix = value[:2] if value[:2] in DATE_PREFIXES else "eq"
+    text = value[2:] if value[:2] in DATE_PREFIXES else value
+    text = text.split("T", 1)[0]
+    try:
+        if len(text) == 4:
+            year = int(text)
+            return prefix, date(year, 1, 1), date(year, 12, 31)
+        if len(text) == 7:
+            first = date.fromisoformat(f"{text}-01")
+            last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+            return prefix, first, last
+        day = date.fromisoformat(text)
+    except ValueError as error:
+        raise BadSearch(f"Not a date: {value}") from error
+    return prefix, day, day
+
+
+def _on_date(field: str, value: str) -> Q:
+    """A date search on a one-day field (`_lastUpdated` is the claim's status date)."""
+    prefix, first, last = _date_range(value)
+    return {
+        "eq": Q(**{f"{field}__gte": first, f"{field}__lte": last}),
+        "ge": Q(**{f"{field}__gte": first}),
+        "gt": Q(**{f"{field}__gt": last}),
+        "le": Q(**{f"{field}__lte": last}),
+        "lt": Q(**{f"{field}__lt": first}),
+    }[prefix]
+
+
+def _in_period(value: str) -> Q:
+    """A date search on the service period (`service-date`): whether the period meets the range."""
+    prefix, first, last = _date_range(value)
+    return {
+        "eq": Q(service_start__lte=last, service_end__gte=first),
+        "ge": Q(service_end__gte=first),
+        "gt": Q(service_end__gt=last),
+        "le": Q(service_start__lte=last),
+        "lt": Q(service_start__lt=first),
+    }[prefix]
+
+
+def _claim_type_matches(value: str) -> bool:
+    """Every claim is professional: `type` matches that code, with or without its system."""
+    for token in value.split(","):
+        system, sep, code = token.rpartition("|")
+        if code == "professional" and (not sep or system in ("", CLAIM_TYPE_SYSTEM)):
+            return True
+    return False
+
+
+def _claim_filters(request: HttpRequest, claims: QuerySet[Claim]) -> QuerySet[Claim]:
+    if "_id" in request.GET:
+        wanted = request.GET["_id"]
+        claims = claims.filter(pk=wanted if wanted.isdigit() else 0)
+    if "identifier" in request.GET:
+        claims = claims.filter(claim_number=request.GET["identifier"].rpartition("|")[2])
+    for value in request.GET.getlist("_lastUpdated"):
+        claims = claims.filter(_on_date("status_on", value))
+    for value in request.GET.getlist("service-date"):
+        claims = claims.filter(_in_period(value))
+    for value in request.GET.getlist("type"):
+        if not _claim_type_matches(value):
+            claims = claims.none()
+    return claims
+
+
 def eob_search(request, token) -> JsonResponse:
-    if bad := _bad_param(request, {"patient", "_id", "identifier"}):
+    known = {"patient", "_id", "identifier", "_lastUpdated", "service-date", "type"}
+    if bad := _bad_param(request, known):
         return bad
     if not _patient_filter(request, token):
         return outcome(403, "forbidden", "The token opens only its own patient's record.")
     claims = Claim.objects.select_related("member__group__plan").filter(
         member_id=token.authorisation.member_id
     )
-    if "_id" in request.GET:
-        wanted = request.GET["_id"]
-        claims = claims.filter(pk=wanted if wanted.isdigit() else 0)
-    if "identifier" in request.GET:
-        claims = claims.filter(claim_number=request.GET["identifier"].rpartition("|")[2])
+    try:
+        claims = _claim_filters(request, claims)
+    except BadSearch as error:
+        return outcome(400, "invalid", str(error))
     permitted = disclose(request, token, [Resource.CLAIMS])
     claims = _visible_claims(claims, permitted)
     items, total = _slice(request, claims.order_by("-service_start", "-pk"))
@@ -529,8 +607,6 @@ def _directory_search(request, queryset, make, *, name_fields: tuple[str, ...], 
         wanted = request.GET["_id"]
         queryset = queryset.filter(pk=wanted if wanted.isdigit() else 0)
     if name := request.GET.get("name", "").strip():
-        from django.db.models import Q
-
         query = Q()
         for field in name_fields:
             query |= Q(**{f"{field}__icontains": name})
@@ -640,12 +716,28 @@ def base(request: HttpRequest) -> HttpResponse:
 SEARCH_PARAMS = {
     "Patient": ["_id", "identifier"],
     "Coverage": ["_id", "patient"],
-    "ExplanationOfBenefit": ["_id", "patient", "identifier"],
+    "ExplanationOfBenefit": [
+        "_id",
+        "patient",
+        "identifier",
+        "_lastUpdated",
+        "service-date",
+        "type",
+    ],
     "Appointment": ["_id", "patient"],
     "Practitioner": ["_id", "name"],
     "PractitionerRole": ["_id", "specialty", "practitioner"],
     "Organization": ["_id", "name"],
     "Location": ["_id", "name"],
+}
+
+
+PARAM_TYPES = {
+    "name": "string",
+    "_lastUpdated": "date",
+    "service-date": "date",
+    "patient": "reference",
+    "practitioner": "reference",
 }
 
 
@@ -703,7 +795,7 @@ def metadata(request: HttpRequest) -> HttpResponse:
                         "type": name,
                         "interaction": [{"code": "read"}, {"code": "search-type"}],
                         "searchParam": [
-                            {"name": param, "type": "token" if param != "name" else "string"}
+                            {"name": param, "type": PARAM_TYPES.get(param, "token")}
                             for param in SEARCH_PARAMS[name]
                         ],
                     }
