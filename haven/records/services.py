@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -169,6 +170,18 @@ def record_export(*, member: Member, actor: User, request: HttpRequest) -> dict[
     return data
 
 
+class MedicalDataConsentMissing(ValidationError):
+    def __init__(self):
+        super().__init__(
+            _(
+                "This member has not consented to Haven collecting their medical data, which the "
+                "law in force requires: the document was not added. The member gives consent on "
+                "their privacy page (Consents)."
+            ),
+            code="medical_data_consent",
+        )
+
+
 def document_create(
     *,
     member: Member,
@@ -179,7 +192,14 @@ def document_create(
     actor: User,
     request: HttpRequest,
 ) -> HealthDocument:
-    """The care team adds a document to a member's record, audited in the same transaction."""
+    """The care team adds a document to a member's record, audited in the same transaction.
+
+    Where the configured law makes consent the basis for collecting medical data (GDPR, or
+    HAVEN_MEDICAL_DATA_CONSENT), nothing is added until the member has recorded it (CON-6)."""
+    from haven.privacy.services import medical_data_collection_allowed
+
+    if not medical_data_collection_allowed(member):
+        raise MedicalDataConsentMissing
     with access.change(
         actor=actor,
         request=request,

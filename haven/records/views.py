@@ -184,8 +184,11 @@ def document_new(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except access.AccessDenied as refusal:
             return denied(request, refusal, member_pk=pk)
-        messages.success(request, _("The document was added to the record."))
-        return redirect(record_url(pk, purpose))
+        except services.MedicalDataConsentMissing as refusal:
+            form.add_error(None, refusal)
+        else:
+            messages.success(request, _("The document was added to the record."))
+            return redirect(record_url(pk, purpose))
     return render(
         request, "records/document_form.html", {"form": form, "member_pk": pk, "purpose": purpose}
     )

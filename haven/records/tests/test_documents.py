@@ -187,3 +187,44 @@ class DocumentCreationTests(HavenTestCase):
         self.assertEqual(response.status_code, 403)
         self.assertFalse(self.elena_member.health_documents.exists())
         self.assertEqual(AuditEvent.objects.get().outcome, Outcome.DENIED)
+
+
+class MedicalDataConsentTests(HavenTestCase):
+    """CON-6: where the law makes consent the basis, the care team adds nothing to a member's
+    record before the member's recorded consent."""
+
+    @classmethod
+    def setUpTestData(cls):
+        super().setUpTestData()
+        train_all_staff(cls)
+
+    def add_document(self):
+        return self.client.post(
+            reverse("records:document_new", kwargs={"pk": self.alice_member.pk}),
+            {
+                "purpose": "treatment",
+                "title": "Visit summary",
+                "category": Category.VISIT_SUMMARY,
+                "content": "BP 120/80",
+            },
+        )
+
+    @pytest.mark.promise("CON-6")
+    def test_a_document_waits_for_the_members_consent_where_the_law_requires_it(self):
+        from django.test import override_settings
+
+        from haven.privacy.services import medical_data_consent_record
+        from haven.records.models import HealthDocument
+
+        self.sign_in(self.nurse)
+        with override_settings(HAVEN_MEDICAL_DATA_CONSENT=True):
+            refused = self.add_document()
+            self.assertContains(refused, "has not consented to Haven collecting their medical data")
+            self.assertFalse(HealthDocument.objects.filter(member=self.alice_member).exists())
+            medical_data_consent_record(
+                user=self.alice, member=self.alice_member, given=True, actor=self.alice
+            )
+            self.assertEqual(self.add_document().status_code, 302)
+        self.assertEqual(HealthDocument.objects.filter(member=self.alice_member).count(), 1)
+        with override_settings(HAVEN_MEDICAL_DATA_CONSENT=False):
+            self.assertEqual(self.add_document().status_code, 302)
