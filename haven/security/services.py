@@ -65,6 +65,15 @@ def client_address(request) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+def page_name(request) -> str:
+    """The page as its route pattern (/library/programmes/<slug:slug>/), so that no slug or
+    number, which could say what someone read about, reaches the log; unknown paths as sent."""
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return request.path
+    return "/" + match.route.lstrip("^").rstrip("$")
+
+
 def record_request(request, status: int) -> None:
     """One line of the web log; a database failure loses the line, never the page."""
     browser, system = describe_user_agent(request.META.get("HTTP_USER_AGENT", ""))
@@ -77,7 +86,7 @@ def record_request(request, status: int) -> None:
             browser=browser,
             operating_system=system,
             method=request.method[:8],
-            path=request.path[:500],
+            path=page_name(request)[:500],
             status=status,
             referrer=referrer[:500],
         )

@@ -33,7 +33,11 @@ def dashboard(request):
 @staff_required(*SECURITY_ROLES)
 @require_POST
 def review(request, pk: int):
-    event = get_object_or_404(SecurityEvent, pk=pk, reviewed_at__isnull=True)
+    event = get_object_or_404(SecurityEvent, pk=pk)
+    if event.reviewed_at is not None:
+        # Two colleagues on the same event: the first review stands.
+        messages.info(request, _("A colleague has already reviewed this event."))
+        return redirect("security:dashboard")
     form = ReviewForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Write what you found or did before marking the event reviewed."))

@@ -44,6 +44,21 @@ class WebLogTests(HavenTestCase):
         self.assertEqual(line.referrer, "https://search.example/results")
         self.assertLess(timezone.now() - line.at, timedelta(minutes=1))
 
+    @pytest.mark.promise("LOG-1")
+    def test_pages_are_logged_by_their_pattern_so_no_slug_or_number_says_what_was_read(self):
+        self.client.get("/care/practitioners/4711/", REMOTE_ADDR="203.0.113.8")
+        self.client.get("/library/programmes/quit-smoking/", REMOTE_ADDR="203.0.113.8")
+        self.client.get("/no/such/page/", REMOTE_ADDR="203.0.113.8")
+        paths = list(WebRequest.objects.order_by("pk").values_list("path", flat=True))
+        self.assertEqual(
+            paths,
+            [
+                "/care/practitioners/<int:pk>/",
+                "/library/programmes/<slug:slug>/",
+                "/no/such/page/",
+            ],
+        )
+
     def test_browsers_and_systems_are_named_by_family(self):
         self.assertEqual(describe_user_agent(SAFARI_ON_IPHONE), ("Safari", "iOS"))
         self.assertEqual(describe_user_agent(EDGE_ON_MAC), ("Edge", "macOS"))
