@@ -181,6 +181,54 @@ class ChainTests(CheckpointFolder, HavenTestCase):
         self.assertEqual(first["entity"][0]["what"]["reference"], f"Patient/{self.alice_member.pk}")
 
 
+class OneStatementAppendTests(CheckpointFolder, HavenTestCase):
+    """On PostgreSQL the head lock, the hash, the insert and the head update are one statement;
+    what it writes verifies exactly like what the Python path writes (AUD-6)."""
+
+    def event(self, note: str) -> AuditEvent:
+        return AuditEvent(
+            recorded_at=timezone.now(),
+            type="access",
+            subtype="read",
+            action="R",
+            outcome="allowed",
+            system_actor="chain-test",
+            source="task:chain-test",
+            member=self.alice_member,
+            entity={"demographics": ["first_name"]},
+            flags=["hours"],
+            note=note,
+        )
+
+    @pytest.mark.promise("AUD-6")
+    def test_records_written_in_one_statement_link_and_verify(self):
+        from django.test.utils import CaptureQueriesContext
+
+        chain.append(self.event("the first makes the head"))
+        tricky = self.event('Ünïcödé 中文 "quotes" \\ back\\slash, 100% and %s')
+        with CaptureQueriesContext(connection) as queries:
+            chain.append(tricky)
+        if connection.vendor == "postgresql":
+            self.assertEqual(len(queries), 1, [q["sql"][:60] for q in queries])
+        # Text holding the stand-ins takes the general path and verifies all the same.
+        marked = self.event(f"{chain._PREV_MARK} {chain._SEQUENCE_MARK}")
+        chain.append(marked)
+        events = list(AuditEvent.objects.order_by("sequence"))
+        self.assertEqual([e.sequence for e in events], [1, 2, 3])
+        for previous, event in zip(events, events[1:], strict=False):
+            self.assertEqual(event.prev_hash, previous.hash)
+        for event in events:
+            self.assertEqual(event.hash, event.compute_hash())
+            self.assertTrue(event.flagged)
+        self.assertEqual(events[1].note, tricky.note)
+        self.assertEqual((tricky.pk, tricky.hash), (events[1].pk, events[1].hash))
+        head = ChainHead.objects.get(pk=chain.HEAD_PK)
+        self.assertEqual((head.sequence, head.hash), (3, events[2].hash))
+        out = StringIO()
+        call_command("audit", "verify", stdout=out, stderr=StringIO())
+        self.assertIn("verified 3 records, chain intact", out.getvalue())
+
+
 @pytest.mark.postgres
 class AppendOnlyTriggerTests(HavenTestCase):
     @classmethod
