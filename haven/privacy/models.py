@@ -73,7 +73,7 @@ class Subject(models.TextChoices):
     CONTACT = "contact", _("Contact preference")
     MARKETING = "marketing", _("Marketing authorisation")
     MEDICAL_DATA = "medical_data", _("Collection of medical data")
-    ANALYTICS = "analytics", _("Site analytics cookies")
+    ANALYTICS = "analytics", _("Site analytics (page-view counts)")
     LOCATION = "location", _("Precise location for finding care")
     NOTICE = "notice", _("Privacy notice acknowledged")
 
