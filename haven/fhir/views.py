@@ -4,7 +4,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from functools import wraps
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
@@ -50,10 +50,21 @@ def fhir_base(request: HttpRequest) -> str:
     return request.build_absolute_uri(reverse("fhir:base")).rstrip("/")
 
 
-def _refuse_to_app(error: OAuthToolkitError) -> HttpResponse:
+def _with_issuer(request: HttpRequest, uri: str) -> str:
+    """The redirect back to the app names this server as `iss` (RFC 9207): the same issuer as in
+    the SMART and OpenID discovery documents and the id_token (the FHIR base), not the site's
+    root the toolkit would derive."""
+    parts = urlsplit(uri)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "iss"]
+    query.append(("iss", fhir_base(request)))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def _refuse_to_app(request: HttpRequest, error: OAuthToolkitError) -> HttpResponse:
     oauthlib_error = error.oauthlib_error
     if oauthlib_error.redirect_uri:
-        return HttpResponseRedirect(oauthlib_error.in_uri(oauthlib_error.redirect_uri))
+        uri = oauthlib_error.in_uri(oauthlib_error.redirect_uri)
+        return HttpResponseRedirect(_with_issuer(request, uri))
     raise PermissionDenied(str(oauthlib_error.description))
 
 
@@ -76,7 +87,7 @@ def authorize(request: HttpRequest) -> HttpResponse:
             status=400,
         )
     except OAuthToolkitError as error:
-        return _refuse_to_app(error)
+        return _refuse_to_app(request, error)
     app = RegisteredApp.objects.filter(application__client_id=credentials["client_id"]).first()
     params = request.GET
     problem = ""
@@ -119,8 +130,8 @@ def authorize(request: HttpRequest) -> HttpResponse:
                 request, scopes, credentials, allow
             )
         except OAuthToolkitError as error:
-            return _refuse_to_app(error)
-        return HttpResponseRedirect(uri)
+            return _refuse_to_app(request, error)
+        return HttpResponseRedirect(_with_issuer(request, uri))
     return render(request, "fhir/authorize.html", context)
 
 

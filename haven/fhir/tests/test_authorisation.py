@@ -61,6 +61,22 @@ class AuthorisationScreenTests(HavenTestCase):
         self.assertEqual(notice.status_code, 200)
         self.assertContains(notice, "app.example")
 
+    def test_the_app_is_sent_back_with_this_servers_issuer_whether_approved_or_refused(self):
+        """RFC 9207: `iss` in the redirect is the issuer of the discovery documents."""
+        issuer = self.client.get(reverse("smart_configuration")).json()["issuer"]
+        self.assertEqual(issuer, AUD)
+        self.sign_in(self.alice)
+        _verifier, challenge = pkce()
+        for decision in ("approve", "refuse"):
+            response = self.client.post(
+                authorize_query(self.app, challenge),
+                {"record": self.alice_member.pk, "decision": decision},
+            )
+            self.assertEqual(response.status_code, 302)
+            query = parse_qs(urlsplit(response["Location"]).query)
+            self.assertEqual(query["iss"], [issuer], decision)
+            self.assertEqual(query["state"], ["s-123"], decision)
+
     def test_the_screen_speaks_spanish_and_italian(self):
         self.sign_in(self.alice)
         _verifier, challenge = pkce()
