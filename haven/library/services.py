@@ -22,6 +22,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from haven.accounts.models import User
+from haven.analytics.suppression import SMALLEST_SHOWN, is_small
 from haven.library.models import (
     DEFAULT_LANGUAGE,
     PERIODS,
@@ -53,7 +54,7 @@ KINDS = {
 }
 MAIL_CATEGORY = "reminder"
 # Counts below this are shown as "fewer than" (LOG-3).
-SMALL_GROUP = 10
+SMALL_GROUP = SMALLEST_SHOWN  # counts of 1 to 10 people are never shown (LOG-3)
 LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
 
 
@@ -401,6 +402,6 @@ def enrolment_counts() -> list[ProgrammeCount]:
     """How many members take part in each programme, without anyone's name; small groups hidden."""
     programmes = Programme.objects.annotate(enrolled=Count("enrolments")).prefetch_related("texts")
     return [
-        ProgrammeCount(programme, programme.enrolled if programme.enrolled >= SMALL_GROUP else None)
+        ProgrammeCount(programme, None if is_small(programme.enrolled) else programme.enrolled)
         for programme in programmes
     ]

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from haven.accounts.models import User
+from haven.analytics.suppression import SMALLEST_SHOWN
 from haven.audit import access
 from haven.audit.models import Action
 from haven.audit.policy import Purpose, Resource
@@ -439,8 +440,8 @@ def client_list(
 
 # --- The plan's analysis of producers' activity (LOG-4) ---------------------------------------
 
-# A group smaller than this (producers contributing to it) is not shown.
-SMALLEST_GROUP = 11
+# A group smaller than this (producers contributing to it) is not shown, as in every statistic.
+SMALLEST_GROUP = SMALLEST_SHOWN
 ANALYST_ROLES = (
     User.StaffRole.PRODUCER_SUPPORT,
     User.StaffRole.COMPLIANCE,

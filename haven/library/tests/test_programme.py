@@ -305,6 +305,7 @@ class ProgrammeTests(HavenTestCase):
         run_queued_tasks()
         self.assertEqual(Delivery.objects.filter(enrolment__user=self.bruno).count(), 2)
 
+    @pytest.mark.promise("LOG-3")
     def test_staff_see_only_counts_with_small_groups_hidden(self):
         self.enrol(self.alice)
         (count,) = services.enrolment_counts()
