@@ -14,6 +14,7 @@ from django.conf import settings
 from django.test import Client, override_settings
 from django.urls import include, path, reverse
 
+from haven.fhir.keys import throwaway_rsa_key
 from haven.testing.people import HavenTestCase
 
 PROJECT_DIR = Path(settings.PROJECT_DIR)
@@ -149,6 +150,7 @@ def production_environment(tmp_path: Path, **changes: str | None) -> dict[str, s
         "HAVEN_LOOKUP_KEY": secrets.token_urlsafe(32),
         "HAVEN_KEKS": "k1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
         "HAVEN_KEK_CURRENT": "k1",
+        "HAVEN_OIDC_KEY": throwaway_rsa_key(),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'haven.sqlite3'}",
         "DJANGO_SETTINGS_MODULE": "haven.settings",
     }
