@@ -26,10 +26,10 @@ import time
 from datetime import date
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchdoc import machine, percentile, write_section  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
-DOC = ROOT / "docs" / "benchmarks.md"
-BEGIN = "<!-- bench:care_search -->"
-END = "<!-- /bench:care_search -->"
 TARGET_MS = 100
 
 FIRST = [
@@ -96,20 +96,6 @@ LAST = [
     "Cohen",
     "Patel",
 ]
-
-
-def machine() -> str:
-    memory = "unknown"
-    meminfo = Path("/proc/meminfo")
-    if meminfo.exists():
-        kilobytes = int(meminfo.read_text().split("\n", 1)[0].split()[1])
-        memory = f"{kilobytes / 1024 / 1024:.1f} GiB"
-    return f"`{' '.join(platform.uname())}`, {os.cpu_count()} cores (nproc), {memory} memory"
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def generate(count: int, rng: random.Random) -> float:
@@ -324,7 +310,6 @@ def run_on(database: str, args) -> dict:
 
 def write_doc(args, load: float, results: dict[str, dict]) -> None:
     lines = [
-        BEGIN,
         "## Care finder: search over 100,000 practitioners (bench/care_search.py)",
         "",
         f"Run on {date.today().isoformat()}, {machine()}; Python {platform.python_version()}; "  # noqa: DTZ011
@@ -364,16 +349,8 @@ def write_doc(args, load: float, results: dict[str, dict]) -> None:
         "CPU is the benchmark process's own time per request (the database's too on SQLite, which "
         "runs in the process); the gap to the wall-clock figures is time spent waiting for a core "
         "on the shared machine, and on PostgreSQL the server's work.",
-        END,
     ]
-    section = "\n".join(lines)
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-    if BEGIN in text and END in text:
-        before, rest = text.split(BEGIN, 1)
-        text = before + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOC.write_text(text, encoding="utf-8")
+    write_section("care_search", lines)
 
 
 def main() -> int:

@@ -19,24 +19,10 @@ import time
 from datetime import date
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchdoc import machine, percentile, write_section  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
-DOC = ROOT / "docs" / "benchmarks.md"
-BEGIN = "<!-- bench:fhir_api -->"
-END = "<!-- /bench:fhir_api -->"
-
-
-def machine() -> str:
-    memory = "unknown"
-    meminfo = Path("/proc/meminfo")
-    if meminfo.exists():
-        kilobytes = int(meminfo.read_text().split("\n", 1)[0].split()[1])
-        memory = f"{kilobytes / 1024 / 1024:.1f} GiB"
-    return f"`{' '.join(platform.uname())}`, {os.cpu_count()} cores (nproc), {memory} memory"
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 class Case:
@@ -90,7 +76,6 @@ def run(people, args) -> dict:
 
 def write_doc(args, load: float, figures: dict) -> None:
     lines = [
-        BEGIN,
         "## FHIR Patient Access API: claims as ExplanationOfBenefit (bench/fhir_api.py)",
         "",
         f"Run on {date.today().isoformat()}, {machine()}; Python {platform.python_version()}; "  # noqa: DTZ011
@@ -107,16 +92,8 @@ def write_doc(args, load: float, figures: dict) -> None:
         f"| resources served per second | {figures['rate']:.0f} |",
         f"| search page of {args.count}, p50 (ms) | {figures['p50']:.1f} |",
         f"| search page of {args.count}, p95 (ms) | {figures['p95']:.1f} |",
-        END,
     ]
-    section = "\n".join(lines)
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-    if BEGIN in text and END in text:
-        before, rest = text.split(BEGIN, 1)
-        text = before + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOC.write_text(text, encoding="utf-8")
+    write_section("fhir_api", lines)
 
 
 def main() -> int:

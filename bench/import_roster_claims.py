@@ -26,11 +26,11 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchdoc import machine, write_section  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 HAVEN = ROOT / ".venv" / "bin" / "haven"
-DOC = ROOT / "docs" / "benchmarks.md"
-BEGIN = "<!-- bench:import_roster_claims -->"
-END = "<!-- /bench:import_roster_claims -->"
 LIMIT_SECONDS = 300
 
 FIRST = ["Ana", "Ben", "Chen", "Dara", "Eli", "Fatima", "Gus", "Hana", "Ivo", "June", "Kofi"]
@@ -263,19 +263,8 @@ def bench_database(kind: str, url: str, files: dict[str, Path]) -> dict[str, Any
     return figures
 
 
-def machine() -> str:
-    memory = "unknown"
-    meminfo = Path("/proc/meminfo")
-    if meminfo.exists():
-        kib = int(meminfo.read_text().split("\n")[0].split()[1])
-        memory = f"{kib / 1024 / 1024:.1f} GiB"
-    uname = " ".join(platform.uname())
-    return f"`{uname}`, {os.cpu_count()} cores (nproc), {memory} memory"
-
-
 def write_doc(members: int, claims: int, results: list[dict[str, Any]]) -> None:
     lines = [
-        BEGIN,
         "## Import: roster and claims (bench/import_roster_claims.py)",
         "",
         f"Run on {date.today().isoformat()}, {machine()}; Python {platform.python_version()}.",  # noqa: DTZ011
@@ -311,17 +300,8 @@ def write_doc(members: int, claims: int, results: list[dict[str, Any]]) -> None:
         "deductible and out-of-pocket accumulators of the member-years each claim touches, in "
         "the same transaction as each batch. Importing the claims again must report every row "
         "unchanged.",
-        END,
     ]
-    section = "\n".join(lines)
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-    if BEGIN in text and END in text:
-        before, rest = text.split(BEGIN, 1)
-        after = rest.split(END, 1)[1]
-        text = before + section + after
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOC.write_text(text, encoding="utf-8")
+    write_section("import_roster_claims", lines)
 
 
 def main() -> None:

@@ -22,28 +22,14 @@ import uuid
 from datetime import date
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchdoc import machine, percentile, write_section  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
-DOC = ROOT / "docs" / "benchmarks.md"
-BEGIN = "<!-- bench:messaging -->"
-END = "<!-- /bench:messaging -->"
 BODY = (
     "Thank you for your message. Your results came back and look normal; keep taking the same "
     "dose and we will check again at your next visit in three months. Write if anything changes."
 )
-
-
-def machine() -> str:
-    memory = "unknown"
-    meminfo = Path("/proc/meminfo")
-    if meminfo.exists():
-        kilobytes = int(meminfo.read_text().split("\n", 1)[0].split()[1])
-        memory = f"{kilobytes / 1024 / 1024:.1f} GiB"
-    return f"`{' '.join(platform.uname())}`, {os.cpu_count()} cores (nproc), {memory} memory"
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def prepare(encrypted: bool, people, args):
@@ -156,7 +142,6 @@ def write_doc(args, load: float, on: dict, off: dict, envelope_us: float) -> Non
         )
 
     lines = [
-        BEGIN,
         "## Secure messages: sending and pages, encryption on and off (bench/messaging.py)",
         "",
         f"Run on {date.today().isoformat()}, {machine()}; Python {platform.python_version()}; "  # noqa: DTZ011
@@ -185,17 +170,8 @@ def write_doc(args, load: float, on: dict, off: dict, envelope_us: float) -> Non
         "request (the message, its notification, the outbox e-mail and its task, the audit "
         "record of each read), which is the same in both columns, encryption is within the "
         "noise of a shared machine.",
-        END,
     ]
-    section = "\n".join(lines)
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-    if BEGIN in text and END in text:
-        before, rest = text.split(BEGIN, 1)
-        after = rest.split(END, 1)[1]
-        text = before + section + after
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOC.write_text(text, encoding="utf-8")
+    write_section("messaging", lines)
 
 
 def main() -> int:

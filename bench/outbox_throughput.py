@@ -20,24 +20,14 @@ import time
 from datetime import date
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchdoc import machine, write_section  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
-DOC = ROOT / "docs" / "benchmarks.md"
-BEGIN = "<!-- bench:outbox_throughput -->"
-END = "<!-- /bench:outbox_throughput -->"
-
-
-def machine() -> str:
-    memory = "unknown"
-    meminfo = Path("/proc/meminfo")
-    if meminfo.exists():
-        kilobytes = int(meminfo.read_text().split("\n", 1)[0].split()[1])
-        memory = f"{kilobytes / 1024 / 1024:.1f} GiB"
-    return f"`{' '.join(platform.uname())}`, {os.cpu_count()} cores (nproc), {memory} memory"
 
 
 def write_doc(emails: int, database: str, results: dict[str, float]) -> None:
     lines = [
-        BEGIN,
         "## Outbox: e-mail sent per second over TLS (bench/outbox_throughput.py)",
         "",
         f"Run on {date.today().isoformat()}, {machine()}; Python {platform.python_version()}; "  # noqa: DTZ011
@@ -58,17 +48,8 @@ def write_doc(emails: int, database: str, results: dict[str, float]) -> None:
         f"{'yes' if results['all_tls'] else 'no'}. The difference between the worker and the bare "
         "session is the database work per e-mail: four commits (the worker's claim, our claim, the "
         "result, the worker's result), each a disk sync on SQLite, and their queries.",
-        END,
     ]
-    section = "\n".join(lines)
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-    if BEGIN in text and END in text:
-        before, rest = text.split(BEGIN, 1)
-        after = rest.split(END, 1)[1]
-        text = before + section + after
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOC.write_text(text, encoding="utf-8")
+    write_section("outbox_throughput", lines)
 
 
 def main() -> int:

@@ -22,21 +22,12 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchdoc import machine, write_section  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
-DOC = ROOT / "docs" / "benchmarks.md"
-BEGIN = "<!-- bench:privacy_export -->"
-END = "<!-- /bench:privacy_export -->"
 TARGET_SECONDS = 60
 PER_CONVERSATION = 50
-
-
-def machine() -> str:
-    memory = "unknown"
-    meminfo = Path("/proc/meminfo")
-    if meminfo.exists():
-        kilobytes = int(meminfo.read_text().split("\n", 1)[0].split()[1])
-        memory = f"{kilobytes / 1024 / 1024:.1f} GiB"
-    return f"`{' '.join(platform.uname())}`, {os.cpu_count()} cores (nproc), {memory} memory"
 
 
 def add_messages(people, count: int) -> int:
@@ -159,7 +150,6 @@ def add_audit_records(people, count: int) -> int:
 def write_doc(args, database: str, load: float, result: dict) -> None:
     verdict = "within" if result["seconds"] <= TARGET_SECONDS else "over"
     lines = [
-        BEGIN,
         "## A member's access archive (bench/privacy_export.py)",
         "",
         f"Run on {date.today().isoformat()}, {machine()}; Python {platform.python_version()}; "  # noqa: DTZ011
@@ -187,15 +177,7 @@ def write_doc(args, database: str, load: float, result: dict) -> None:
             "No appointments: the care app (haven.care) was not installed when this ran, so "
             "there was no appointment model to fill."
         )
-    lines.append(END)
-    section = "\n".join(lines)
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-    if BEGIN in text and END in text:
-        before, rest = text.split(BEGIN, 1)
-        text = before + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOC.write_text(text, encoding="utf-8")
+    write_section("privacy_export", lines)
 
 
 def main() -> int:

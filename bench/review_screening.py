@@ -19,10 +19,10 @@ import time
 from datetime import date
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchdoc import write_section  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
-DOC = ROOT / "docs" / "benchmarks.md"
-BEGIN = "<!-- bench:review_screening -->"
-END = "<!-- /bench:review_screening -->"
 
 
 def main() -> int:
@@ -57,7 +57,6 @@ def main() -> int:
         return 0
     names = {"en": "English", "es": "Spanish", "it": "Italian", "all": "all"}
     lines = [
-        BEGIN,
         "## Review screening: precision and recall on the labelled set (bench/review_screening.py)",
         "",
         f"Run on {date.today().isoformat()}; Python {platform.python_version()}; "  # noqa: DTZ011
@@ -78,15 +77,7 @@ def main() -> int:
             f"| {names[key]} | {score.count} | {disclosing} | {score.true_positives} | "
             f"{score.false_positives} | {score.precision:.3f} | {score.recall:.3f} |"
         )
-    lines.append(END)
-    section = "\n".join(lines)
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-    if BEGIN in text and END in text:
-        before, rest = text.split(BEGIN, 1)
-        text = before + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOC.write_text(text, encoding="utf-8")
+    write_section("review_screening", lines)
     return 0
 
 
