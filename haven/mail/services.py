@@ -623,6 +623,13 @@ def _portal_still_waiting() -> int:
     return PortalMessage.objects.filter(scan_status=ScanStatus.PENDING).count()
 
 
+def portal_subject_shown(conversation: PortalConversation, shown: list[PortalMessage]) -> str:
+    """The subject was screened with the first message: held with it."""
+    if shown and shown[0].held and shown[0].pk == conversation.messages.values("pk").first()["pk"]:
+        return _("Message being checked")
+    return conversation.subject
+
+
 def portal_messages_shown(conversation: PortalConversation, *, reader: str) -> list[PortalMessage]:
     """The visible messages for one side ("recipient" or "haven"), with what each may show.
 

@@ -238,9 +238,11 @@ def portal_conversation(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("Your reply was sent."))
             return redirect("mail:portal_conversation", pk=conversation.pk)
     services.portal_conversation_read(conversation=conversation, reader="recipient")
+    shown = services.portal_messages_shown(conversation, reader="recipient")
     context = {
         "conversation": conversation,
-        "portal_messages": services.portal_messages_shown(conversation, reader="recipient"),
+        "subject": services.portal_subject_shown(conversation, shown),
+        "portal_messages": shown,
         "form": form,
         "message_days": services.portal_message_age().days,
     }

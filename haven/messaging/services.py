@@ -892,9 +892,11 @@ def conversation_read(
             )
         if messages:
             _mark_read(conversation, actor, messages[-1].created_at)
+    # The subject was screened with the first message: held with it.
+    subject_held = bool(shown) and shown[0].held
     return ShownConversation(
         conversation=conversation,
-        subject=conversation.subject,
+        subject=_("Message being checked") if subject_held else conversation.subject,
         messages=shown,
         member_read_at=member_read_at,
     )

@@ -141,6 +141,9 @@ class ScreeningTests(MessagingTestCase):
         held = self.client.get(url)
         self.assertContains(held, "This message is being checked.")
         self.assertNotContains(held, "My knee still hurts")
+        # The subject was screened with it, and waits with it.
+        self.assertNotContains(held, "Knee pain after the operation")
+        self.assertContains(held, "Message being checked")
         shown = services.conversation_read(conversation=conversation, actor=self.nurse)
         self.assertEqual(
             [(m.held, m.body) for m in shown.messages], [(True, "")], "nothing of it is served"
@@ -157,6 +160,7 @@ class ScreeningTests(MessagingTestCase):
         self.sign_in(self.nurse)
         screened = self.client.get(url)
         self.assertContains(screened, "My knee still hurts after the operation.")
+        self.assertContains(screened, "Knee pain after the operation")
         self.assertNotContains(screened, "being checked")
 
     def test_text_that_waited_and_proves_infected_is_withheld(self):
