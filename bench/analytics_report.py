@@ -49,7 +49,7 @@ def fill(members: int) -> None:
                 coverage_start)
             SELECT 'B' || g, %(first_group)s + g %% 20, 'self', 'Bench', 'Member',
                 CASE WHEN g %% 2 = 0 THEN 'F' ELSE 'M' END,
-                date '1930-01-01' + (g * 7919 %% 34000), '', '', (%(states)s::text[])[g %% 6 + 1],
+                date '1930-01-01' + (g::bigint * 7919 %% 34000)::int, '', '', (%(states)s::text[])[g %% 6 + 1],
                 lpad((g * 31 %% 99999)::text, 5, '0'), '', date '2020-01-01'
             FROM generate_series(1, %(members)s) AS g
             """,
