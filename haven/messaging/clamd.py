@@ -9,8 +9,12 @@ import socket
 import struct
 
 from django.conf import settings
+from django.dispatch import Signal
 
 CHUNK_BYTES = 64 * 1024
+
+# Sent when the scanner finds malicious content, so intrusion detection hears of it (SEC-2).
+infected_content_found = Signal()
 
 
 class Verdict(enum.Enum):
@@ -53,6 +57,7 @@ def scan(data: bytes, *, timeout: float | None = None) -> Verdict:
         return Verdict.UNAVAILABLE
     answer = reply.rstrip(b"\0").decode("utf-8", "replace")
     if answer.endswith("FOUND"):
+        infected_content_found.send(sender=Verdict)
         return Verdict.INFECTED
     if answer.endswith(": OK"):
         return Verdict.CLEAN

@@ -9,6 +9,13 @@ from haven.security import services
 def watch(get_response):
     def middleware(request: HttpRequest) -> HttpResponse:
         address = services.client_address(request)
+        token = services.current_address.set(address)
+        try:
+            return answer(request, address)
+        finally:
+            services.current_address.reset(token)
+
+    def answer(request: HttpRequest, address: str | None) -> HttpResponse:
         if services.is_throttled(address):
             response = HttpResponse(
                 render_to_string("security/throttled.html", request=request), status=429

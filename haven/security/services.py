@@ -7,6 +7,7 @@ and the source is throttled: it gets 429 for a while, whatever it asks.
 
 import hashlib
 import re
+from contextvars import ContextVar
 from datetime import timedelta
 from urllib.parse import unquote_plus
 
@@ -18,6 +19,9 @@ from django.utils import timezone
 from haven.security.models import SecurityEvent, WebRequest
 
 Kind = SecurityEvent.Kind
+
+# The address of the request being answered, for detectors called deep inside it (the scanner).
+current_address: ContextVar[str | None] = ContextVar("haven_request_address", default=None)
 
 # (pattern name, expression) over the decoded path and query string; never over bodies, which
 # hold what members write.

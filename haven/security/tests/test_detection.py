@@ -1,6 +1,8 @@
 """Credential stuffing, scanning, injection and malicious uploads are detected, throttled and
 shown to the security staff (SEC-2)."""
 
+import uuid
+
 import pytest
 from django.test import override_settings
 from django.urls import reverse
@@ -106,3 +108,30 @@ class DetectionTests(HavenTestCase):
         self.assertFalse(services.is_throttled(ATTACKER))
         self.client.logout()
         self.assertEqual(self.client.get("/", REMOTE_ADDR=ATTACKER).status_code, 200)
+
+
+@pytest.mark.usefixtures("clamd")
+class MalwareUploadTests(HavenTestCase):
+    @pytest.mark.promise("SEC-2")
+    def test_a_file_the_scanner_refuses_raises_an_event_against_the_uploaders_address(self):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from haven.testing.clamd import EICAR
+
+        self.enterContext(override_settings(HAVEN_CLAMD_ADDRESS=self.clamd.address))
+        self.sign_in(self.alice)
+        for _attempt in range(2):
+            self.client.post(
+                reverse("messaging:new"),
+                {
+                    "topic": "care_question",
+                    "subject": "Lab report",
+                    "body": "Here it is.",
+                    "attachments": [SimpleUploadedFile("results.txt", EICAR)],
+                    "idempotency_key": str(uuid.uuid4()),
+                },
+                REMOTE_ADDR=ATTACKER,
+            )
+        event = SecurityEvent.objects.get(kind=SecurityEvent.Kind.MALWARE)
+        self.assertEqual((event.address, event.occurrences), (ATTACKER, 2))
+        self.assertTrue(services.is_throttled(ATTACKER))
