@@ -167,6 +167,16 @@ def sign_in(page: Page, user: User, password: str = PASSWORD) -> None:
     page.wait_for_url(lambda url: "/accounts/login/" not in url and "/two-factor/" not in url)
 
 
+def answer_cookie_banner(page: Page) -> None:
+    """Answer the cookie banner once, as a visitor would, so it covers nothing on screenshots."""
+    button = page.get_by_role("button", name="Essential cookies only")
+    if not (button.count() and button.first.is_visible()):
+        return
+    with page.expect_navigation():
+        button.first.click()
+    page.reload()  # without the "choice saved" flash
+
+
 def axe_violations(page: Page, impacts: tuple[str, ...] = ("serious", "critical")) -> list[str]:
     """Accessibility problems axe-core finds on the page (needs `open_page(axe=True)`)."""
     results = page.evaluate(

@@ -11,7 +11,7 @@ from haven.audit import access
 from haven.audit.models import AuditEvent, AuditReview, Flag
 from haven.audit.policy import Purpose, Resource
 from haven.audit.tests.training import train_all_staff
-from haven.testing.browser import axe_violations, save_screenshot, sign_in
+from haven.testing.browser import answer_cookie_banner, axe_violations, save_screenshot, sign_in
 
 EMERGENCY_REASON = "Unconscious patient in the emergency room, no relative reachable yet."
 
@@ -46,7 +46,7 @@ def test_the_privacy_officer_searches_reviews_and_exports_the_trail(open_page, p
     assert Flag.BREAK_GLASS in emergency.flags
     page = open_page(axe=True)
     sign_in(page, people.privacy_officer)
-    page.get_by_role("button", name="Essential cookies only").click()
+    answer_cookie_banner(page)
 
     # Search by member: find Elena by her member ID, then every access to her record.
     page.goto("/audit/")

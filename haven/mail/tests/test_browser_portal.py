@@ -6,7 +6,13 @@ import pytest
 from playwright.sync_api import expect
 
 from haven.mail.models import OutgoingEmail, PortalMessage
-from haven.testing.browser import PHONE, axe_violations, save_screenshot, sign_in
+from haven.testing.browser import (
+    PHONE,
+    answer_cookie_banner,
+    axe_violations,
+    save_screenshot,
+    sign_in,
+)
 
 CONTACT = "rita.hr@riverside-employer.test"
 PORTAL_PASSWORD = "a long portal passphrase"
@@ -19,9 +25,7 @@ def test_an_outside_contact_creates_a_password_reads_and_replies_with_a_copy(ope
     staff = open_page(axe=True)
     sign_in(staff, people.representative)
     staff.goto("/mail/secure/new/")
-    banner = staff.get_by_role("button", name="Essential cookies only")
-    if banner.is_visible():
-        banner.click()
+    answer_cookie_banner(staff)
     staff.get_by_label("Recipient's e-mail address").fill(CONTACT)
     staff.get_by_label("Subject").fill("Plan renewal")
     staff.get_by_label("Message").fill("The renewal documents for your group are ready.")
@@ -37,9 +41,7 @@ def test_an_outside_contact_creates_a_password_reads_and_replies_with_a_copy(ope
 
     contact = open_page(viewport=PHONE, axe=True)
     contact.goto(link)
-    # The cookie banner is answered once, as a visitor would, so it covers nothing on screenshots.
-    contact.get_by_role("button", name="Essential cookies only").click()
-    contact.reload()  # without the "choice saved" flash
+    answer_cookie_banner(contact)
     expect(contact.get_by_role("heading", name="Create your portal password")).to_be_visible()
     assert axe_violations(contact) == []
     save_screenshot(contact, "mail-portal-first-access")

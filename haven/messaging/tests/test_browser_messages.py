@@ -8,15 +8,14 @@ from playwright.sync_api import expect
 
 from haven.audit.tests.training import give_training
 from haven.messaging.models import Conversation
-from haven.testing.browser import DESKTOP, PHONE, axe_violations, save_screenshot, sign_in
-
-
-def answer_cookie_banner(page) -> None:
-    """Answer the cookie banner once, as a visitor would, so it covers nothing on screenshots."""
-    button = page.get_by_role("button", name="Essential cookies only")
-    if button.count() and button.first.is_visible():
-        button.first.click()
-        page.reload()  # without the "choice saved" flash
+from haven.testing.browser import (
+    DESKTOP,
+    PHONE,
+    answer_cookie_banner,
+    axe_violations,
+    save_screenshot,
+    sign_in,
+)
 
 
 def page_problems(page, path: str) -> list[str]:
