@@ -11,7 +11,9 @@ class NavigationTests(HavenTestCase):
             with self.subTest(user=user.username):
                 self.sign_in(user)
                 response = self.client.get(reverse("messaging:inbox"))
-                self.assertContains(response, f'<a href="{reverse("messaging:inbox")}" aria-current="page">')
+                self.assertContains(
+                    response, f'<a href="{reverse("messaging:inbox")}" aria-current="page">'
+                )
 
     def test_visitors_see_no_inbox_link(self):
         self.assertNotContains(self.client.get(reverse("front:home")), reverse("messaging:inbox"))

@@ -42,7 +42,9 @@ class HomeCardsTests(HavenTestCase):
 
     def test_an_approved_producer_finds_the_workspace_from_home(self):
         self.sign_in(self.producer)
-        self.assertContains(self.client.get(reverse("front:home")), 'href="' + reverse("producers:home") + '"')
+        self.assertContains(
+            self.client.get(reverse("front:home")), 'href="' + reverse("producers:home") + '"'
+        )
 
     def test_visitors_get_no_app_cards(self):
         self.assertEqual(self.client.get(reverse("front:home")).context["card_templates"], [])
