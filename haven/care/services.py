@@ -455,6 +455,17 @@ def appointment_book(
         raise BookingRefused(
             _("You wrote a reason for the visit but chose not to share it: share it, or clear it.")
         )
+    if reason and booking.member is not None:
+        from haven.privacy.services import medical_data_collection_allowed
+
+        # The reason for a visit is medical data: where the law makes consent its basis (CON-6).
+        if not medical_data_collection_allowed(booking.member):
+            raise BookingRefused(
+                _(
+                    "The reason for a visit is medical data, and the law in force asks for consent "
+                    "before Haven keeps it: give it in the privacy center, or book without a reason."
+                )
+            )
     reminders = [choice for choice in ReminderChoice.values if choice in reminders]
     if phone and not actor.phone and booking.grant is None:
         actor.phone = phone.strip()[:32]

@@ -34,6 +34,29 @@ class BookingTests(HavenTestCase):
         listing = self.client.get(reverse("care:appointments"))
         self.assertContains(listing, "Confirmed")
 
+    @pytest.mark.promise("CON-6")
+    def test_where_consent_is_the_basis_a_reason_for_the_visit_waits_for_it(self):
+        from django.test import override_settings
+
+        from haven.privacy.services import medical_data_consent_record
+
+        shared = ("contact", "visit")
+        with override_settings(HAVEN_MEDICAL_DATA_CONSENT=True):
+            with self.assertRaisesMessage(services.BookingRefused, "asks for consent"):
+                book(
+                    self, self.alice, self.world.direct_slots[0], shared=shared, reason="Knee pain"
+                )
+            self.assertFalse(Appointment.objects.exists())
+            # Without a reason nothing medical is kept, so the visit can be booked.
+            book(self, self.alice, self.world.direct_slots[0], shared=("contact",))
+            medical_data_consent_record(
+                user=self.alice, member=self.alice_member, given=True, actor=self.alice
+            )
+            booked = book(
+                self, self.alice, self.world.direct_slots[1], shared=shared, reason="Knee pain"
+            )
+        self.assertEqual(booked.status, AppointmentStatus.CONFIRMED)
+
     @pytest.mark.promise("CARE-2")
     def test_a_request_waits_for_the_practice_which_confirms_or_declines(self):
         requested = book(self, self.alice, self.world.request_slots[0])
