@@ -42,6 +42,7 @@ from haven.library.models import (
     Status,
 )
 from haven.privacy.models import Channel, Kind
+from haven.privacy.services import medical_data_collection_allowed
 
 EDITOR_ROLES = (User.StaffRole.CARE_TEAM,)
 EDIT_PERMISSION = "library.edit_content"
@@ -377,6 +378,15 @@ def questionnaire_answer(*, delivery: Delivery, values: dict[int, int], actor: U
     """Keep the member's answers (only they see them); answering again replaces them."""
     if delivery.enrolment.user_id != actor.pk or delivery.kind != DeliveryKind.QUESTIONNAIRE:
         raise PermissionDenied
+    if actor.member is not None and not medical_data_collection_allowed(actor.member):
+        # Answers about one's health are medical data: where consent is their basis (CON-6).
+        raise ValidationError(
+            _(
+                "Your answers are medical data, and the law in force asks for your consent before "
+                "Haven keeps them: give it in the privacy center first."
+            ),
+            code="consent",
+        )
     questions = {item.pk: item for item in questions_of(delivery.enrolment.programme)}
     for item_id, value in values.items():
         if item_id not in questions or not 0 <= value <= 100:

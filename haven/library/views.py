@@ -216,11 +216,17 @@ def questionnaire(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         form = AnswerForm(request.POST, questions=questions, language=language)
         if form.is_valid():
-            services.questionnaire_answer(
-                delivery=delivery, values=form.values(), actor=request.user
-            )
-            messages.success(request, _("Thank you: your answers are saved. Only you see them."))
-            return redirect("library:mine")
+            try:
+                services.questionnaire_answer(
+                    delivery=delivery, values=form.values(), actor=request.user
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(
+                    request, _("Thank you: your answers are saved. Only you see them.")
+                )
+                return redirect("library:mine")
     else:
         answers = {answer.item_id: answer.value for answer in delivery.answers.all()}
         form = AnswerForm(

@@ -276,6 +276,29 @@ class ProgrammeTests(HavenTestCase):
         )
         self.assertIsNotNone(Delivery.objects.get(pk=delivery.pk).answered_at)
 
+    @pytest.mark.promise("CON-6")
+    def test_where_consent_is_the_basis_answers_wait_for_it(self):
+        from django.test import override_settings
+
+        from haven.privacy.services import medical_data_consent_record
+
+        self.enrol(self.alice)
+        services.send_due()
+        delivery = Delivery.objects.get(kind=DeliveryKind.QUESTIONNAIRE)
+        url = reverse("library:questionnaire", args=[delivery.pk])
+        first, second = services.questions_of(self.programme)
+        answers = {f"q{first.pk}": "4", f"q{second.pk}": "7"}
+        self.sign_in(self.alice)
+        with override_settings(HAVEN_MEDICAL_DATA_CONSENT=True):
+            refused = self.client.post(url, answers)
+            self.assertContains(refused, "asks for your consent")
+            self.assertFalse(Answer.objects.exists())
+            medical_data_consent_record(
+                user=self.alice, member=self.alice_member, given=True, actor=self.alice
+            )
+            self.assertRedirects(self.client.post(url, answers), reverse("library:mine"))
+        self.assertEqual(Answer.objects.count(), 2)
+
     def test_changing_the_choices_reschedules_only_what_changed(self):
         enrolment = self.enrol(self.alice)
         later = timezone.now()
