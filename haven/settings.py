@@ -325,6 +325,12 @@ HAVEN_PORTAL_MESSAGE_DAYS = env_int("HAVEN_PORTAL_MESSAGE_DAYS", 30)
 # Virus scanning of uploads and message text (MSG-6): clamd's "host:port"; unset, files wait.
 HAVEN_CLAMD_ADDRESS = env_str("HAVEN_CLAMD_ADDRESS") or None
 HAVEN_ATTACHMENT_MAX_BYTES = env_int("HAVEN_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+# Text notifications (MSG-4) go to an SMS gateway over HTTPS; unset, texts are not sent.
+HAVEN_SMS_GATEWAY_URL = env_str("HAVEN_SMS_GATEWAY_URL", "") or ""
+if PRODUCTION and HAVEN_SMS_GATEWAY_URL and not HAVEN_SMS_GATEWAY_URL.startswith("https://"):
+    raise ImproperlyConfigured("HAVEN_SMS_GATEWAY_URL must be https: texts never travel in clear")
+HAVEN_SMS_GATEWAY_TOKEN = env_str("HAVEN_SMS_GATEWAY_TOKEN", "") or ""
+HAVEN_SMS_SENDER = env_str("HAVEN_SMS_SENDER", "") or ""
 # Audit checkpoints are signed and written where the database administrator cannot rewrite them.
 HAVEN_AUDIT_CHECKPOINT_KEY = env_str("HAVEN_AUDIT_CHECKPOINT_KEY", "")
 if env_str("HAVEN_AUDIT_CHECKPOINT_DIR"):

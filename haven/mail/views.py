@@ -39,6 +39,7 @@ from haven.mail.models import (
     PortalRecipient,
     address_hash,
 )
+from haven.messaging.models import OutgoingText
 
 # --- The portal's own session (separate from Haven accounts) -----------------------------------
 
@@ -468,6 +469,11 @@ def outbox(request: HttpRequest) -> HttpResponse:
         "message_id",
     )[:200]
     context = {"emails": emails, "status": status, "statuses": OutgoingEmail.Status.choices}
+    if status == OutgoingEmail.Status.FAILED:
+        # Text notifications the SMS gateway refused (MSG-4): fixed wording, shown without it.
+        context["failed_texts"] = OutgoingText.objects.filter(
+            status=OutgoingText.Status.FAILED
+        ).only("to_number", "attempts", "last_error", "created_at")[:200]
     return render(request, "mail/outbox.html", context)
 
 

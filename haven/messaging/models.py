@@ -371,6 +371,9 @@ class Notification(models.Model):
         NO_PROVIDER = "no_provider", _("Waiting: no provider configured for this channel")
         NO_ADDRESS = "no_address", _("Not sent: no address on file")
         OPTED_OUT = "opted_out", _("Not sent: the person opted out of these e-mails")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Not sent: the provider refused it")
+        WITHDRAWN = "withdrawn", _("Not sent: the person turned this channel off")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="message_alerts"
@@ -390,3 +393,50 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} to {self.user}"
+
+
+class OutgoingText(models.Model):
+    """One text in the SMS outbox, written in the same transaction as the message it announces.
+
+    Its body is Haven's fixed wording (a secure message waits, and the link): never anything of
+    the message (MSG-4). The idempotency key goes to the gateway, so a retry never sends twice.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Not sent: texts turned off")
+
+    notification = models.OneToOneField(Notification, on_delete=models.CASCADE, related_name="text")
+    idempotency_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    to_number = models.CharField(_("to"), max_length=20)
+    body = models.CharField(max_length=480)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.QUEUED
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    gateway_reference = models.CharField(max_length=100, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["queued", "sending", "sent", "failed", "cancelled"]),
+                name="outgoing_text_status_known",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="sent") | models.Q(sent_at__isnull=False),
+                name="outgoing_text_sent_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"text {self.idempotency_key} ({self.status})"

@@ -31,7 +31,7 @@ from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -40,9 +40,10 @@ from haven.audit import access
 from haven.audit.policy import FIELDS, Purpose, Resource, Sensitivity
 from haven.caregivers.models import Grant, Scope
 from haven.caregivers.services import acting_member, grant_for
+from haven.mail import links
 from haven.mail.models import OutgoingEmail
 from haven.mail.services import secure_message_notify
-from haven.messaging import clamd
+from haven.messaging import clamd, sms
 from haven.messaging.models import (
     TOPIC_ROUTES,
     Attachment,
@@ -51,6 +52,7 @@ from haven.messaging.models import (
     Message,
     Notification,
     NotificationPreference,
+    OutgoingText,
     Participant,
     Queue,
     ScanStatus,
@@ -993,32 +995,179 @@ def _email_waiting_message(*, user: User, message: Message) -> str:
 def notify_new_message(message: Message) -> list[Notification]:
     """Tell each recipient by the channels they chose; nothing of the message goes with it.
 
-    Text and push are recorded, not sent: no SMS or push provider is configured yet.
+    E-mail and text go through their outboxes in the caller's transaction. Push is recorded,
+    not sent: no push provider is connected.
     """
     made = []
     for user in recipients_of(message):
         preference = preferences_for(user)
-        statuses = []
         if preference.by_email:
-            statuses.append(
-                (Notification.Channel.EMAIL, _email_waiting_message(user=user, message=message))
-            )
-        if preference.by_text:
-            statuses.append(
-                (
-                    Notification.Channel.TEXT,
-                    Notification.Status.NO_PROVIDER
-                    if user.phone
-                    else Notification.Status.NO_ADDRESS,
+            made.append(
+                Notification.objects.create(
+                    user=user,
+                    message=message,
+                    channel=Notification.Channel.EMAIL,
+                    status=_email_waiting_message(user=user, message=message),
                 )
             )
+        if preference.by_text:
+            made.append(_text_waiting_message(user=user, message=message))
         if preference.by_push:
-            statuses.append((Notification.Channel.PUSH, Notification.Status.NO_PROVIDER))
-        made += [
-            Notification.objects.create(user=user, message=message, channel=channel, status=status)
-            for channel, status in statuses
-        ]
+            made.append(
+                Notification.objects.create(
+                    user=user,
+                    message=message,
+                    channel=Notification.Channel.PUSH,
+                    status=Notification.Status.NO_PROVIDER,
+                )
+            )
     return made
+
+
+# --- Text notifications through the SMS gateway (MSG-4) --------------------------------------
+
+
+def text_waiting_body(*, user: User, link: str) -> str:
+    """The only text Haven sends: fixed wording in the person's language, and the link."""
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        return _("%(site)s: a secure message is waiting for you. Sign in to read it: %(link)s") % {
+            "site": settings.SITE_NAME,
+            "link": link,
+        }
+
+
+def _text_waiting_message(*, user: User, message: Message) -> Notification:
+    """Record the text notification; with a gateway and a number, queue it in the SMS outbox."""
+    number = sms.normalise_number(user.phone)
+    if number is None:
+        status = Notification.Status.NO_ADDRESS
+    elif sms.gateway() is None:
+        status = Notification.Status.NO_PROVIDER
+    else:
+        status = Notification.Status.QUEUED
+    notification = Notification.objects.create(
+        user=user, message=message, channel=Notification.Channel.TEXT, status=status
+    )
+    if status == Notification.Status.QUEUED:
+        link = links.site_url(conversation_link(message.conversation))
+        text = OutgoingText.objects.create(
+            notification=notification,
+            to_number=number,
+            body=text_waiting_body(user=user, link=link),
+        )
+        _enqueue_text(text)
+    return notification
+
+
+def _enqueue_text(text: OutgoingText) -> None:
+    from haven.messaging.tasks import send_outgoing_text
+
+    task = send_outgoing_text
+    if text.next_attempt_at > timezone.now():
+        task = task.using(run_after=text.next_attempt_at)
+    task.enqueue(text.pk)
+
+
+def text_max_attempts() -> int:
+    return int(getattr(settings, "HAVEN_SMS_MAX_ATTEMPTS", 8))
+
+
+def text_retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff like the mail outbox's: one minute, two, four... at most six hours."""
+    base = int(getattr(settings, "HAVEN_SMS_RETRY_SECONDS", 60))
+    return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 6 * 3600))
+
+
+def outgoing_text_send(*, text_id: int) -> str:
+    """Send one queued text; the worker runs this. Returns the text's new status.
+
+    A conditional UPDATE claims the row (queued -> sending), so two workers never send it both.
+    If the gateway took the text and its answer was lost, the retry carries the same
+    Idempotency-Key and the gateway sends nothing new.
+    """
+    now = timezone.now()
+    claimed = OutgoingText.objects.filter(
+        pk=text_id, status=OutgoingText.Status.QUEUED, next_attempt_at__lte=now
+    ).update(status=OutgoingText.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    if not claimed:
+        return "not-claimed"
+    text = OutgoingText.objects.select_related("notification__user").get(pk=text_id)
+    user = text.notification.user
+    if not (user.is_active and preferences_for(user).by_text):
+        _text_finish(text, status=OutgoingText.Status.CANCELLED, error="texts turned off")
+        return OutgoingText.Status.CANCELLED
+    try:
+        reference = sms.send(
+            to=text.to_number, body=text.body, idempotency_key=str(text.idempotency_key)
+        )
+    except sms.GatewayError as error:
+        return _text_failure(text, error)
+    _text_finish(text, status=OutgoingText.Status.SENT, reference=reference)
+    return OutgoingText.Status.SENT
+
+
+NOTIFICATION_STATUS_OF_TEXT = {
+    OutgoingText.Status.SENT: Notification.Status.SENT,
+    OutgoingText.Status.FAILED: Notification.Status.FAILED,
+    OutgoingText.Status.CANCELLED: Notification.Status.WITHDRAWN,
+}
+
+
+@transaction.atomic
+def _text_finish(text: OutgoingText, *, status: str, error: str = "", reference: str = "") -> None:
+    values = {"status": status, "last_error": error, "gateway_reference": reference}
+    if status == OutgoingText.Status.SENT:
+        values["sent_at"] = timezone.now()
+    finished = OutgoingText.objects.filter(pk=text.pk, status=OutgoingText.Status.SENDING).update(
+        **values
+    )
+    if finished:
+        Notification.objects.filter(pk=text.notification_id).update(
+            status=NOTIFICATION_STATUS_OF_TEXT[status]
+        )
+
+
+@transaction.atomic
+def _text_failure(text: OutgoingText, error: sms.GatewayError) -> str:
+    if error.permanent or text.attempts >= text_max_attempts():
+        _text_finish(text, status=OutgoingText.Status.FAILED, error=str(error))
+        return OutgoingText.Status.FAILED
+    next_attempt_at = timezone.now() + text_retry_delay(text.attempts)
+    OutgoingText.objects.filter(pk=text.pk, status=OutgoingText.Status.SENDING).update(
+        status=OutgoingText.Status.QUEUED, last_error=str(error), next_attempt_at=next_attempt_at
+    )
+    text.next_attempt_at = next_attempt_at
+    _enqueue_text(text)
+    return OutgoingText.Status.QUEUED
+
+
+@transaction.atomic
+def outgoing_text_requeue_stale() -> int:
+    """Put back texts stuck in "sending" (a worker died mid-send); the same key makes it safe."""
+    timeout = int(getattr(settings, "HAVEN_MAIL_SENDING_TIMEOUT_SECONDS", 900))
+    cutoff = timezone.now() - timedelta(seconds=timeout)
+    stale = list(
+        OutgoingText.objects.filter(
+            status=OutgoingText.Status.SENDING, claimed_at__lt=cutoff
+        ).values_list("pk", flat=True)
+    )
+    now = timezone.now()
+    count = 0
+    for pk in stale:
+        count += OutgoingText.objects.filter(pk=pk, status=OutgoingText.Status.SENDING).update(
+            status=OutgoingText.Status.QUEUED,
+            next_attempt_at=now,
+            last_error="the worker stopped while sending; sending again",
+        )
+        _enqueue_text(OutgoingText(pk=pk, next_attempt_at=now))
+    return count
+
+
+def text_notifications_of(user: User, limit: int = 10) -> QuerySet[Notification]:
+    """The person's latest text notifications and their state, for their notifications page."""
+    return Notification.objects.filter(user=user, channel=Notification.Channel.TEXT).order_by(
+        "-created_at"
+    )[:limit]
 
 
 # --- Quarantine and rescanning (MSG-6) -------------------------------------------------------

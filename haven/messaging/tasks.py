@@ -23,3 +23,9 @@ def deliver_broadcast(broadcast_pk: int) -> int:
     """Write every member's copy of a plan message posted to a large audience (MSG-1)."""
     broadcast = Broadcast.objects.select_related("sender").get(pk=broadcast_pk)
     return services.broadcast_deliver(broadcast=broadcast)
+
+
+@task()
+def send_outgoing_text(text_id: int) -> str:
+    """Send one text notification from the SMS outbox; failures are retried with backoff."""
+    return services.outgoing_text_send(text_id=text_id)

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from haven.accounts.decorators import kind_required, staff_required
 from haven.accounts.models import User
 from haven.audit import access
-from haven.messaging import services
+from haven.messaging import services, sms
 from haven.messaging.forms import (
     AssignForm,
     BroadcastForm,
@@ -375,4 +375,9 @@ def preferences(request: HttpRequest) -> HttpResponse:
         )
         messages.success(request, _("Your notification choices were saved."))
         return redirect("messaging:preferences")
-    return render(request, "messaging/preferences.html", {"form": form})
+    context = {
+        "form": form,
+        "texts_on": sms.gateway() is not None,
+        "texts": services.text_notifications_of(request.user),
+    }
+    return render(request, "messaging/preferences.html", context)
