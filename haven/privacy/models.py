@@ -751,6 +751,11 @@ class PageViewCount(models.Model):
     day = models.DateField()
     page = models.CharField(max_length=120)
     views = models.PositiveIntegerField(default=0)
+    # Views that began a visit: arriving from another site or from nowhere (LOG-2).
+    entries = models.PositiveIntegerField(default=0)
+    # Time on the page the browser reported on leaving it: a sum and how many reports.
+    seconds = models.PositiveBigIntegerField(default=0)
+    timed = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-day", "page"]
@@ -760,3 +765,20 @@ class PageViewCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.page} on {self.day}: {self.views}"
+
+
+class ReferrerCount(models.Model):
+    """Visits that arrived from another site on a day, by that site's domain only (LOG-2)."""
+
+    day = models.DateField()
+    domain = models.CharField(max_length=255)
+    visits = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-day", "-visits"]
+        constraints = [
+            models.UniqueConstraint(fields=["day", "domain"], name="privacy_referrer_once_a_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.domain} on {self.day}: {self.visits}"

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import signing
@@ -344,6 +345,8 @@ def medical_data_consent_record(
 # --- Cookies, analytics and browser signals (CON-4, CON-5, CON-7) ---------------------------
 
 CHOICE_COOKIE = "haven_cookie_choice"
+# A longer stay is a tab left open, not reading: it counts as this long.
+PAGE_TIME_LIMIT_SECONDS = 30 * 60
 CHOICE_SALT = "haven.privacy.cookie-choice"
 CHOICE_MAX_AGE = 180 * 24 * 3600
 
@@ -395,30 +398,57 @@ def analytics_allowed(request: HttpRequest) -> bool:
 
 
 def page_view_count(request: HttpRequest) -> bool:
-    """Count one view of this page, if the visitor allowed analytics (CON-5): today's total for
-    the page's URL name goes up by one. No path, no identifier, no cookie of its own."""
+    """Count one view of this page, if the visitor allowed analytics (CON-5, LOG-2): today's
+    total for the page's URL name goes up by one, and, when the view begins a visit, the visits
+    and the referring site's domain. No path, no identifier, no cookie of its own."""
     match = getattr(request, "resolver_match", None)
     if match is None or not match.url_name or request.method != "GET":
         return False
     if not analytics_allowed(request):
         return False
-    from django.db import IntegrityError
-
-    from haven.privacy.models import PageViewCount
+    from haven.privacy.models import PageViewCount, ReferrerCount
 
     day, page = timezone.localdate(), match.view_name[:120]
-    counts = PageViewCount.objects.filter(day=day, page=page)
-    if not counts.update(views=F("views") + 1):
-        try:
-            with transaction.atomic():
-                PageViewCount.objects.create(day=day, page=page, views=1)
-        except IntegrityError:
-            counts.update(views=F("views") + 1)
+    referrer = urlsplit(request.META.get("HTTP_REFERER", "")).hostname or ""
+    entry = referrer != request.get_host().split(":", 1)[0]
+    _count_up(PageViewCount, {"day": day, "page": page}, views=1, entries=int(entry))
+    if entry and referrer:
+        _count_up(ReferrerCount, {"day": day, "domain": referrer[:255]}, visits=1)
     return True
 
 
-def page_view_totals(days: int = 30, today: date | None = None) -> list[tuple[str, int]]:
-    """Views per page over the last `days` days, most viewed first."""
+def page_time_count(request: HttpRequest, page: str, seconds: int) -> bool:
+    """Add the time a visitor spent on a page, as their browser reported it on leaving, to the
+    day's total for that page; only for a page counted today and a visitor who allowed it."""
+    from haven.privacy.models import PageViewCount
+
+    if not analytics_allowed(request):
+        return False
+    seconds = max(0, min(seconds, PAGE_TIME_LIMIT_SECONDS))
+    return bool(
+        PageViewCount.objects.filter(day=timezone.localdate(), page=page[:120]).update(
+            seconds=F("seconds") + seconds, timed=F("timed") + 1
+        )
+    )
+
+
+def _count_up(model, key: dict, **increments: int) -> None:
+    """Add to today's counters, creating the row the first time (safe under concurrency)."""
+    from django.db import IntegrityError
+
+    rows = model.objects.filter(**key)
+    if rows.update(**{name: F(name) + value for name, value in increments.items()}):
+        return
+    try:
+        with transaction.atomic():
+            model.objects.create(**key, **increments)
+    except IntegrityError:
+        rows.update(**{name: F(name) + value for name, value in increments.items()})
+
+
+def page_view_totals(days: int = 30, today: date | None = None) -> list[tuple[str, int, int, int]]:
+    """Per page over the last `days` days, most viewed first: views, visits begun there, and the
+    average seconds on the page (0 where no browser reported it)."""
     from django.db.models import Sum
 
     from haven.privacy.models import PageViewCount
@@ -427,10 +457,36 @@ def page_view_totals(days: int = 30, today: date | None = None) -> list[tuple[st
     rows = (
         PageViewCount.objects.filter(day__gte=since)
         .values("page")
-        .annotate(total=Sum("views"))
+        .annotate(
+            total=Sum("views"), entries=Sum("entries"), seconds=Sum("seconds"), timed=Sum("timed")
+        )
         .order_by("-total", "page")
     )
-    return [(row["page"], row["total"]) for row in rows]
+    return [
+        (
+            row["page"],
+            row["total"],
+            row["entries"],
+            row["seconds"] // row["timed"] if row["timed"] else 0,
+        )
+        for row in rows
+    ]
+
+
+def referrer_totals(days: int = 30, today: date | None = None) -> list[tuple[str, int]]:
+    """Visits per referring domain over the last `days` days, most first."""
+    from django.db.models import Sum
+
+    from haven.privacy.models import ReferrerCount
+
+    since = (today or timezone.localdate()) - timedelta(days=days - 1)
+    rows = (
+        ReferrerCount.objects.filter(day__gte=since)
+        .values("domain")
+        .annotate(total=Sum("visits"))
+        .order_by("-total", "domain")
+    )
+    return [(row["domain"], row["total"]) for row in rows]
 
 
 def cookie_banner_needed(request: HttpRequest) -> bool:

@@ -14,6 +14,7 @@ urlpatterns = [
     path("recipients/", views.recipients, name="recipients"),
     path("contact/", views.contact, name="contact"),
     path("cookies/", views.cookies, name="cookies"),
+    path("analytics/time/", views.page_time, name="page_time"),
     path("preferences/", views.preferences, name="preferences"),
     path("marketing/", views.marketing, name="marketing"),
     path("consents/", views.consents, name="consents"),

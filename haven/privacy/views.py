@@ -300,6 +300,18 @@ def cookies(request: HttpRequest) -> HttpResponse:
     )
 
 
+@require_POST
+def page_time(request: HttpRequest) -> HttpResponse:
+    """The browser reports, on leaving a page, how long it was open (LOG-2); counted only for
+    visitors who allowed analytics, into the day's total for the page, never per person."""
+    try:
+        seconds = int(request.POST.get("seconds", ""))
+    except ValueError:
+        return HttpResponse(status=400)
+    services.page_time_count(request, request.POST.get("page", ""), seconds)
+    return HttpResponse(status=204)
+
+
 def gpc_json(request: HttpRequest) -> JsonResponse:
     """/.well-known/gpc.json: Haven honours Global Privacy Control (CON-7)."""
     return JsonResponse({"gpc": True, "lastUpdate": "2026-01-15"})

@@ -50,10 +50,11 @@ MEDICAL_DATA = Wording(
 )
 
 ANALYTICS = Wording(
-    "analytics-2026-11",
+    "analytics-2026-11b",
     _(
-        "Allow Haven's own site analytics: a daily count of how often each page of the site is "
-        "viewed, by the page's name only. It sets no cookie of its own, keeps no identifier and "
+        "Allow Haven's own site analytics: daily totals of how often each page of the site is "
+        "viewed and how long it stays open, by the page's name only, and of the sites visits come "
+        "from, by their domain only. It sets no cookie of its own, keeps no identifier and "
         "nothing about who you are or your health, and is never shared with anyone else."
     ),
 )

@@ -114,6 +114,13 @@ RULES = [
     Rule("privacy:recipients", EVERYONE),
     Rule("privacy:contact", EVERYONE),
     Rule("privacy:cookies", EVERYONE),
+    Rule(
+        "privacy:page_time",
+        EVERYONE,
+        method="POST",
+        data={"page": "front:home", "seconds": "5"},
+        ok=(204,),
+    ),
     Rule("privacy:preferences", ACCOUNT_HOLDERS),
     Rule("privacy:marketing", ACCOUNT_HOLDERS),
     Rule("privacy:consents", ACCOUNT_HOLDERS),

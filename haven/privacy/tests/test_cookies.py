@@ -10,7 +10,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from haven.privacy import services
-from haven.privacy.models import ConsentRecord, PageViewCount, Subject
+from haven.privacy.models import ConsentRecord, PageViewCount, ReferrerCount, Subject
 from haven.testing.people import HavenTestCase
 
 CHOICE = services.CHOICE_COOKIE
@@ -35,7 +35,7 @@ class CookieTests(HavenTestCase):
         page = self.client.get(reverse("privacy:cookies"))
         for name in ("haven_session", "csrftoken", "haven_language", "messages", CHOICE):
             self.assertContains(page, f"<code>{name}</code>")
-        self.assertContains(page, "a daily count of how often each page of the site is viewed")
+        self.assertContains(page, "daily totals of how often each page of the site is viewed")
         self.assertContains(page, "It sets no cookie of its own")
         self.assertContains(page, "<code>", count=5)
 
@@ -136,10 +136,10 @@ class PageViewCounterTests(HavenTestCase):
         # No cookie of its own: the only cookies set are the essential ones.
         self.assertFalse(set(page.cookies) - {CHOICE, "messages", "csrftoken", "haven_session"})
         fields = {field.name for field in PageViewCount._meta.get_fields()}
-        self.assertEqual(fields, {"id", "day", "page", "views"})
+        self.assertEqual(fields, {"id", "day", "page", "views", "entries", "seconds", "timed"})
         out = io.StringIO()
         call_command("privacy", "pageviews", stdout=out)
-        self.assertIn("2  privacy:center", out.getvalue())
+        self.assertRegex(out.getvalue(), r"\s2\s+\d+\s+0  privacy:center")
 
     @pytest.mark.promise("CON-5")
     def test_a_page_with_an_identifier_in_its_address_is_counted_by_its_name_only(self):
@@ -164,3 +164,57 @@ class PageViewCounterTests(HavenTestCase):
         self.client.post(reverse("privacy:cookies"), {"analytics": ""})
         self.client.get(reverse("privacy:center"))
         self.assertEqual(self.counts(), {"privacy:center": 1})
+
+
+class SiteStatisticsTests(HavenTestCase):
+    """Visits, pages, referrers and time on page, in daily totals that identify nobody (LOG-2)."""
+
+    def setUp(self):
+        super().setUp()
+        self.client.post(reverse("privacy:cookies"), {"choice": "accept"})
+
+    @pytest.mark.promise("LOG-2")
+    def test_a_visit_is_counted_where_it_began_with_the_referring_domain_only(self):
+        self.client.get(
+            reverse("privacy:center"), HTTP_REFERER="https://search.example/results?q=knee+pain"
+        )
+        self.client.get(reverse("privacy:recipients"), HTTP_REFERER="http://testserver/privacy/")
+        rows = {row.page: (row.views, row.entries) for row in PageViewCount.objects.all()}
+        self.assertEqual(rows, {"privacy:center": (1, 1), "privacy:recipients": (1, 0)})
+        self.assertEqual(
+            list(ReferrerCount.objects.values_list("domain", "visits")), [("search.example", 1)]
+        )
+        self.assertEqual(
+            {field.name for field in ReferrerCount._meta.get_fields()},
+            {"id", "day", "domain", "visits"},
+        )
+
+    @pytest.mark.promise("LOG-2")
+    def test_time_on_page_is_added_to_the_days_total_and_capped(self):
+        page = self.client.get(reverse("privacy:center"))
+        self.assertContains(page, 'data-analytics-page="privacy:center"')
+        url = reverse("privacy:page_time")
+        self.assertEqual(
+            self.client.post(url, {"page": "privacy:center", "seconds": "42"}).status_code, 204
+        )
+        self.client.post(url, {"page": "privacy:center", "seconds": "999999"})
+        self.client.post(url, {"page": "privacy:recipients", "seconds": "30"})  # not viewed today
+        self.assertEqual(
+            self.client.post(url, {"page": "privacy:center", "seconds": "x"}).status_code, 400
+        )
+        row = PageViewCount.objects.get(page="privacy:center")
+        self.assertEqual((row.seconds, row.timed), (42 + services.PAGE_TIME_LIMIT_SECONDS, 2))
+        self.assertFalse(PageViewCount.objects.filter(page="privacy:recipients").exists())
+
+    @pytest.mark.promise("LOG-2")
+    def test_without_agreement_or_under_gpc_nothing_is_marked_or_counted(self):
+        self.client.get(reverse("privacy:center"))
+        self.client.post(reverse("privacy:cookies"), {"analytics": ""})
+        page = self.client.get(reverse("privacy:center"), HTTP_REFERER="https://search.example/")
+        self.assertNotContains(page, "data-analytics-page")
+        self.client.post(reverse("privacy:page_time"), {"page": "privacy:center", "seconds": "42"})
+        gpc = self.client.get(reverse("privacy:center"), HTTP_SEC_GPC="1")
+        self.assertNotContains(gpc, "data-analytics-page")
+        row = PageViewCount.objects.get(page="privacy:center")
+        self.assertEqual((row.views, row.seconds), (1, 0))
+        self.assertFalse(ReferrerCount.objects.exists())

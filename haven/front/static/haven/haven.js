@@ -95,4 +95,25 @@
   }
 
   document.addEventListener("DOMContentLoaded", startSessionWatch);
+
+  // Time on page for site statistics (LOG-2): only where the visitor allowed analytics (the
+  // server marks the page then), sent once on leaving, as the page's name and whole seconds.
+  function reportTimeOnPage() {
+    var body = document.body;
+    var page = body.dataset.analyticsPage;
+    if (!page || !navigator.sendBeacon) { return; }
+    var opened = Date.now();
+    var sent = false;
+    window.addEventListener("pagehide", function () {
+      if (sent) { return; }
+      sent = true;
+      var data = new FormData();
+      data.append("page", page);
+      data.append("seconds", String(Math.round((Date.now() - opened) / 1000)));
+      data.append("csrfmiddlewaretoken", csrfToken());
+      navigator.sendBeacon(body.dataset.analyticsUrl, data);
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", reportTimeOnPage);
 })();

@@ -28,8 +28,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, job: str, dry_run: bool = False, days: int = 30, **options):
         if job == "pageviews":
-            for page, total in services.page_view_totals(days):
-                self.stdout.write(f"{total:>8}  {page}")
+            self.stdout.write(f"{'views':>8} {'visits':>8} {'seconds':>8}  page")
+            for page, total, entries, seconds in services.page_view_totals(days):
+                self.stdout.write(f"{total:>8} {entries:>8} {seconds:>8}  {page}")
+            for domain, visits in services.referrer_totals(days):
+                self.stdout.write(f"{visits:>8}  visits from {domain}")
         elif job == "notices":
             counts = services.notices_remind()
             self.stdout.write(
