@@ -309,12 +309,16 @@ _keks = env_str("HAVEN_KEKS") or ""
 HAVEN_KEKS = dict(item.strip().split(":", 1) for item in _keks.split(",") if ":" in item) or None
 HAVEN_KEK_CURRENT = env_str("HAVEN_KEK_CURRENT")
 if PRODUCTION and not (HAVEN_KEKS and HAVEN_KEK_CURRENT in HAVEN_KEKS):
-    raise ImproperlyConfigured("HAVEN_KEKS and HAVEN_KEK_CURRENT must be set: they protect messages")
+    raise ImproperlyConfigured(
+        "HAVEN_KEKS and HAVEN_KEK_CURRENT must be set: they protect messages"
+    )
 # Outgoing e-mail leaves only over TLS (MAIL-1): "starttls" or "implicit", never clear text.
 HAVEN_SMTP_HOST = env_str("HAVEN_SMTP_HOST", "")
 HAVEN_SMTP_TLS = env_str("HAVEN_SMTP_TLS", "starttls")
 if HAVEN_SMTP_TLS not in {"starttls", "implicit"}:
-    raise ImproperlyConfigured("HAVEN_SMTP_TLS must be starttls or implicit: e-mail never goes in clear")
+    raise ImproperlyConfigured(
+        "HAVEN_SMTP_TLS must be starttls or implicit: e-mail never goes in clear"
+    )
 HAVEN_SMTP_PORT = env_int("HAVEN_SMTP_PORT", 465 if HAVEN_SMTP_TLS == "implicit" else 587)
 HAVEN_SMTP_USER = env_str("HAVEN_SMTP_USER", "")
 HAVEN_SMTP_PASSWORD = env_str("HAVEN_SMTP_PASSWORD", "")
