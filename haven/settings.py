@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "haven.fhir",
     "haven.analytics",
     "haven.security",
+    "haven.backups",
 ]
 
 MIDDLEWARE = [
@@ -312,6 +313,11 @@ if PRODUCTION and not (HAVEN_KEKS and HAVEN_KEK_CURRENT in HAVEN_KEKS):
     raise ImproperlyConfigured(
         "HAVEN_KEKS and HAVEN_KEK_CURRENT must be set: they protect messages"
     )
+# Backups (`haven backup`, docs/deploy.md): where they go, the key that encrypts them (32 bytes,
+# base64; `haven backup` refuses to run without it) and how long `haven privacy backups` keeps them.
+HAVEN_BACKUP_DIR = env_str("HAVEN_BACKUP_DIR", "")
+HAVEN_BACKUP_KEY = env_str("HAVEN_BACKUP_KEY", "")
+HAVEN_BACKUP_RETENTION_DAYS = env_int("HAVEN_BACKUP_RETENTION_DAYS", 35)
 # Outgoing e-mail leaves only over TLS (MAIL-1): "starttls" or "implicit", never clear text.
 HAVEN_SMTP_HOST = env_str("HAVEN_SMTP_HOST", "")
 HAVEN_SMTP_TLS = env_str("HAVEN_SMTP_TLS", "starttls")
