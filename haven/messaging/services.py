@@ -1234,10 +1234,15 @@ def _still_waiting() -> int:
 
 
 def past_retention(now: datetime | None = None) -> QuerySet[Conversation]:
+    from haven.privacy.models import RetentionCategory
+    from haven.privacy.retention import without_held
+
     cutoff = (now or timezone.now()) - timedelta(days=retention_days())
-    return Conversation.objects.filter(
+    due = Conversation.objects.filter(
         status=Conversation.Status.CLOSED, closed_at__lt=cutoff, legal_hold=False
     )
+    # Also kept: conversations of members and accounts under a privacy officer's hold (LOG-5).
+    return without_held(due, RetentionCategory.MESSAGES, account="account")
 
 
 def messages_purge(*, batch_size: int = 200, now: datetime | None = None) -> int:

@@ -90,6 +90,8 @@ class Retention:
     setting: str
     # The job that enforces the period, or "" for a minimum nothing ever shortens.
     job: str = ""
+    # The haven.privacy.models.RetentionCategory the nightly retention run erases it under.
+    category: str = ""
 
     @property
     def period(self) -> str:
@@ -107,32 +109,40 @@ class Retention:
         return str(_("at least %(period)s, never deleted") % {"period": self.period})
 
 
+RETENTION_JOB = "haven privacy retention"
+
+
 def retention_periods() -> list[Retention]:
-    """What the notice states, each with the job that keeps it true (docs/deploy.md)."""
+    """What the notice states, each with the job that keeps it true (docs/deploy.md): the
+    nightly `haven privacy retention` erases each under its category, on this same period."""
     return [
         Retention(
             str(_("Secure messages, after the conversation is closed")),
             message_retention_days(),
             "HAVEN_MESSAGE_RETENTION_DAYS",
-            "haven messaging purge",
+            RETENTION_JOB,
+            "messages",
         ),
         Retention(
             str(_("Secure e-mail portal messages")),
             portal_message_days(),
             "HAVEN_PORTAL_MESSAGE_DAYS",
-            "haven mail purge_portal",
+            RETENTION_JOB,
+            "portal",
         ),
         Retention(
             str(_("E-mails Haven sent you (address and text), once sent")),
             mail_keep_days(),
             "HAVEN_MAIL_KEEP_DAYS",
-            "haven mail prune_outbox",
+            RETENTION_JOB,
+            "outbox",
         ),
         Retention(
             str(_("Web server logs (network address, browser, page), for security")),
             weblog_retention_days(),
             "HAVEN_WEBLOG_RETENTION_DAYS",
-            "haven security purge",
+            RETENTION_JOB,
+            "web_logs",
         ),
         Retention(
             str(
@@ -145,13 +155,15 @@ def retention_periods() -> list[Retention]:
             str(_("Your consents and their withdrawals, after a later choice replaces them")),
             consent_retention_days(),
             "HAVEN_CONSENT_RETENTION_DAYS",
-            "haven privacy purge",
+            RETENTION_JOB,
+            "consents",
         ),
         Retention(
             str(_("Encrypted backups")),
             backup_retention_days(),
             "HAVEN_BACKUP_RETENTION_DAYS",
-            "haven privacy backups",
+            RETENTION_JOB,
+            "backups",
         ),
     ]
 

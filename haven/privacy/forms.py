@@ -263,3 +263,42 @@ class AffectedListForm(forms.Form):
     member_ids = forms.CharField(
         label=_("Member IDs, one per line"), widget=forms.Textarea(attrs={"rows": 5})
     )
+
+
+class LegalHoldForm(forms.Form):
+    """A legal hold: whose data (a member number or a user name), which categories, why (LOG-5)."""
+
+    member_number = forms.CharField(label=_("Member number"), max_length=32, required=False)
+    username = forms.CharField(label=_("Account (user name)"), max_length=150, required=False)
+    categories = forms.MultipleChoiceField(
+        label=_("Categories"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: every category."),
+    )
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, **kwargs):
+        from haven.privacy.models import RetentionCategory
+
+        super().__init__(*args, **kwargs)
+        self.fields["categories"].choices = RetentionCategory.choices
+
+    def clean(self):
+        from haven.accounts.models import User
+        from haven.plans.models import Member
+
+        data = super().clean()
+        number, username = data.get("member_number", "").strip(), data.get("username", "").strip()
+        data["member"] = data["account"] = None
+        if not number and not username:
+            raise forms.ValidationError(_("Name the member or the account."))
+        if number:
+            data["member"] = Member.objects.filter(member_id=number).first()
+            if data["member"] is None:
+                self.add_error("member_number", _("No member has this number."))
+        if username:
+            data["account"] = User.objects.filter(username=username).first()
+            if data["account"] is None:
+                self.add_error("username", _("No account has this user name."))
+        return data

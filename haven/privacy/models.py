@@ -782,3 +782,98 @@ class ReferrerCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.domain} on {self.day}: {self.visits}"
+
+
+# --- Retention runs and legal holds (LOG-5) --------------------------------------------------
+
+
+class RetentionCategory(models.TextChoices):
+    """What `haven privacy retention` erases, each on the period the notice states (facts)."""
+
+    WEB_LOGS = "web_logs", _("Web server logs")
+    MESSAGES = "messages", _("Secure messages")
+    PORTAL = "portal", _("Secure e-mail portal messages")
+    OUTBOX = "outbox", _("E-mails sent")
+    CONSENTS = "consents", _("Replaced consent records")
+    EXPORTS = "exports", _("Access archives (exports)")
+    BACKUPS = "backups", _("Encrypted backups")
+
+
+class LegalHold(models.Model):
+    """A hold placed by the privacy officer: the member's or account's data in the categories
+    named (all when none) is kept past its retention until the hold is lifted (LOG-5)."""
+
+    member = models.ForeignKey(
+        "plans.Member",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="legal_holds",
+        verbose_name=_("member"),
+    )
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="legal_holds",
+        verbose_name=_("account"),
+    )
+    # Values of RetentionCategory; empty means every category.
+    categories = models.JSONField(_("categories"), default=list, blank=True)
+    reason = models.TextField(_("reason"))
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    placed_at = models.DateTimeField(default=timezone.now)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-placed_at"]
+        verbose_name = _("legal hold")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(member__isnull=False) | models.Q(account__isnull=False),
+                name="legal_hold_names_member_or_account",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"legal hold {self.pk}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.lifted_at is None
+
+    def covers(self, category: str) -> bool:
+        return not self.categories or category in self.categories
+
+
+class RetentionRun(models.Model):
+    """One category's part of one nightly retention run: append-only (LOG-5)."""
+
+    run = models.UUIDField(db_index=True)
+    category = models.CharField(max_length=16, choices=RetentionCategory.choices)
+    period_days = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    erased = models.PositiveIntegerField(default=0)
+    held = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "category"]
+
+    def __str__(self) -> str:
+        return f"{self.category} {self.started_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError("A retention run is recorded once and never changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("A retention run is never deleted.")

@@ -5,7 +5,7 @@ Each is enqueued in the transaction that creates its cause (a request, a publica
 
 from django_tasks import task
 
-from haven.privacy import services
+from haven.privacy import retention, services
 
 
 @task()
@@ -24,3 +24,9 @@ def run_notice_campaign(campaign_id: int, user_ids: list[int] | None = None) -> 
 def notify_incident(incident_id: int) -> int:
     """Notify each member an incident affected, by their channels and in the portal (RIG-6)."""
     return services.incident_notify_run(incident_id=incident_id)
+
+
+@task()
+def retention_run() -> int:
+    """The nightly retention run (LOG-5), as `haven privacy retention`; returns the erased count."""
+    return sum(entry.erased for entry in retention.run())

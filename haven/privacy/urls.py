@@ -39,4 +39,5 @@ urlpatterns = [
     path("staff/incidents/<int:pk>/", views.staff_incident, name="staff_incident"),
     path("staff/printed-copies/", views.staff_printed_copies, name="staff_printed_copies"),
     path("staff/inquiries/", views.staff_inquiries, name="staff_inquiries"),
+    path("staff/holds/", views.staff_holds, name="staff_holds"),
 ]

@@ -26,7 +26,7 @@ from haven.audit.policy import Purpose, Resource
 from haven.caregivers.models import Scope
 from haven.caregivers.services import acting_member, grant_for
 from haven.plans.models import Member
-from haven.privacy import facts, forms, services, wording
+from haven.privacy import facts, forms, retention, services, wording
 from haven.privacy.models import (
     OPEN_STATUSES,
     AffectedMember,
@@ -35,6 +35,7 @@ from haven.privacy.models import (
     Disclosure,
     Incident,
     Inquiry,
+    LegalHold,
     LocationPermission,
     Notice,
     NoticeCampaign,
@@ -43,6 +44,8 @@ from haven.privacy.models import (
     Recipient,
     RequestKind,
     RequestStatus,
+    RetentionCategory,
+    RetentionRun,
     RightsRequest,
 )
 from haven.privacy.notice import notice_context
@@ -1019,4 +1022,45 @@ def staff_inquiries(request: HttpRequest) -> HttpResponse:
         request,
         "privacy/staff/inquiries.html",
         {"inquiries": Inquiry.objects.all()[:100]},
+    )
+
+
+@staff_required(*retention.HOLD_ROLES)
+@require_http_methods(["GET", "POST"])
+def staff_holds(request: HttpRequest) -> HttpResponse:
+    """Legal holds: placed, listed and lifted by the privacy officer or compliance; the last
+    retention runs with what each erased and held (LOG-5)."""
+    form = forms.LegalHoldForm()
+    if request.method == "POST" and request.POST.get("lift"):
+        hold = get_object_or_404(LegalHold, pk=request.POST["lift"])
+        retention.hold_lift(hold=hold, actor=request.user)
+        messages.success(
+            request, _("The hold is lifted: the next retention run erases what is due.")
+        )
+        return redirect("privacy:staff_holds")
+    if request.method == "POST":
+        form = forms.LegalHoldForm(request.POST)
+        if form.is_valid():
+            retention.hold_place(
+                actor=request.user,
+                member=form.cleaned_data["member"],
+                account=form.cleaned_data["account"],
+                categories=form.cleaned_data["categories"],
+                reason=form.cleaned_data["reason"],
+            )
+            messages.success(request, _("The hold is placed."))
+            return redirect("privacy:staff_holds")
+    labels = dict(RetentionCategory.choices)
+    holds = LegalHold.objects.select_related("member", "account", "placed_by", "lifted_by")[:200]
+    for hold in holds:
+        hold.category_labels = [str(labels.get(c, c)) for c in hold.categories]
+    return render(
+        request,
+        "privacy/staff/holds.html",
+        {
+            "form": form,
+            "holds": holds,
+            "runs": RetentionRun.objects.all()[:50],
+            "periods": facts.retention_periods(),
+        },
     )

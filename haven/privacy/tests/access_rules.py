@@ -157,4 +157,5 @@ RULES = [
     Rule("privacy:staff_incident", OFFICER, kwargs=incident_for_alice),
     Rule("privacy:staff_printed_copies", CORRECTIONS),
     Rule("privacy:staff_inquiries", OFFICER),
+    Rule("privacy:staff_holds", OFFICER | {STAFF["compliance"]}),
 ]

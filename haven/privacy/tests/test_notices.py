@@ -191,7 +191,7 @@ class NoticeViewingTests(HavenTestCase):
         self.assertEqual(jobs.pop("HAVEN_AUDIT_RETENTION_DAYS"), "")
         # Every other period names the job that enforces it, and that job exists.
         self.assertTrue(all(jobs.values()))
-        self.assertEqual(jobs["HAVEN_WEBLOG_RETENTION_DAYS"], "haven security purge")
+        self.assertEqual(jobs["HAVEN_WEBLOG_RETENTION_DAYS"], "haven privacy retention")
         commands = get_commands()
         for job in jobs.values():
             _haven, name, action = job.split()

@@ -1,4 +1,5 @@
-"""`haven privacy notices | archives | purge | backups`: the privacy center's periodic jobs;
+"""`haven privacy retention`: the nightly retention run of every category (LOG-5);
+`haven privacy notices | archives | purge | backups`: the privacy center's periodic jobs;
 `haven privacy pageviews`: the page-view totals of visitors who allowed analytics."""
 
 from django.core.exceptions import ImproperlyConfigured
@@ -9,6 +10,9 @@ from haven.privacy import facts, retention, services
 
 class Command(BaseCommand):
     help = (
+        "retention: erase what is past its retention in every category (web logs, messages, "
+        "portal messages, sent e-mail, replaced consents, access archives, backups), skipping "
+        "data under a legal hold, and record the run (run nightly; replaces the single jobs). "
         "notices: tell every account holder not yet told of the notice in effect or the one "
         "coming (so a revision reaches everyone within 60 days) and remind anyone not told in "
         "three years (run daily). archives: delete access archives whose download link expired "
@@ -20,14 +24,27 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("job", choices=["notices", "archives", "purge", "backups", "pageviews"])
+        parser.add_argument(
+            "job", choices=["retention", "notices", "archives", "purge", "backups", "pageviews"]
+        )
         parser.add_argument("--days", type=int, default=30, help="pageviews: how many days")
         parser.add_argument(
             "--dry-run", action="store_true", help="purge: only count what would be deleted"
         )
 
     def handle(self, *args, job: str, dry_run: bool = False, days: int = 30, **options):
-        if job == "pageviews":
+        if job == "retention":
+            runs = retention.run()
+            for entry in runs:
+                line = (
+                    f"{entry.category}: erased {entry.erased}, held {entry.held} "
+                    f"({entry.period_days} days)"
+                )
+                self.stdout.write(line + (f" FAILED {entry.error}" if entry.error else ""))
+            failed = [entry.category for entry in runs if entry.error]
+            if failed:
+                raise CommandError(f"retention failed for: {', '.join(failed)}")
+        elif job == "pageviews":
             self.stdout.write(f"{'views':>8} {'visits':>8} {'seconds':>8}  page")
             for page, total, entries, seconds in services.page_view_totals(days):
                 self.stdout.write(f"{total:>8} {entries:>8} {seconds:>8}  {page}")
