@@ -53,6 +53,7 @@ from haven.privacy.models import (
     RequestEvent,
     RequestKind,
     RequestStatus,
+    RetentionCategory,
     RightsRequest,
     Source,
     Subject,
@@ -1440,9 +1441,13 @@ def what_remains(request: RightsRequest) -> list[dict]:
             }
         )
         from haven.messaging.models import Conversation
+        from haven.privacy.retention import held
 
         conversations = Conversation.objects.filter(member=member)
-        if conversations.filter(legal_hold=True).exists():
+        # A conversation's own flag, or a legal hold on the member (LOG-5).
+        if conversations.filter(legal_hold=True).exists() or (
+            conversations.exists() and member.pk in held(RetentionCategory.MESSAGES)[0]
+        ):
             kept.append(
                 {
                     "what": _("Secure messages under a legal hold"),

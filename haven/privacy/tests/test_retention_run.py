@@ -364,3 +364,33 @@ class LegalHoldPageTests(HavenTestCase):
 
         self.client.post(url, {"reason": "No one"})
         self.assertEqual(LegalHold.objects.count(), 1)
+
+
+class HoldInWhatRemainsTests(HavenTestCase):
+    @pytest.mark.promise("LOG-5")
+    def test_a_member_asking_for_deletion_is_told_a_hold_keeps_their_messages(self):
+        from haven.privacy import services
+
+        conversation_with(self.alice_member, self.alice, ["hello"])
+        request = RightsRequest.objects.create(
+            requester=self.alice,
+            member=self.alice_member,
+            kind="deletion",
+            law="hipaa",
+            due_on=timezone.localdate(),
+        )
+
+        def held_messages():
+            return [
+                item["until"]
+                for item in services.what_remains(request)
+                if item["what"] == "Secure messages under a legal hold"
+            ]
+
+        self.assertEqual(held_messages(), [])
+        hold = retention.hold_place(
+            actor=self.privacy_officer, account=self.alice, reason="Litigation"
+        )
+        self.assertEqual(held_messages(), ["until the hold is lifted"])
+        retention.hold_lift(hold=hold, actor=self.privacy_officer)
+        self.assertEqual(held_messages(), [])
