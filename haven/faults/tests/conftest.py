@@ -1,0 +1,3 @@
+from haven.faults.tests.deployment import deployment_factory, fault_template, pki
+
+__all__ = ["deployment_factory", "fault_template", "pki"]

@@ -1,0 +1,110 @@
+"""The worker killed in the middle of sending e-mail: nothing lost, nothing sent twice.
+
+A real `haven db_worker` process sends through a real SMTP relay (aiosmtpd with STARTTLS) that
+holds its answer to DATA; the test SIGKILLs the worker while the relay holds it, runs
+`haven mail requeue_stale` as the periodic job would, and starts a fresh worker. The in-process
+outbox tests (haven/mail/tests/test_outbox.py) cover the same rules without a process dying.
+"""
+
+import pytest
+
+from haven.faults.tests.deployment import ENQUEUE_EMAIL, OUTBOX, WORKER, wait_for
+from haven.faults.tests.smtp import stalling_smtp_server
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_worker_killed_while_the_relay_holds_data_loses_nothing_and_sends_once(
+    deployment_factory, pki
+):
+    with stalling_smtp_server(pki, stall=True) as server:
+        haven = deployment_factory(
+            HAVEN_SMTP_HOST="localhost",
+            HAVEN_SMTP_PORT=str(server.port),
+            HAVEN_SMTP_CA_FILE=pki.ca_file,
+            HAVEN_MAIL_DELIVERY="relay",
+            HAVEN_SMTP_TIMEOUT="20",
+            HAVEN_MAIL_SENDING_TIMEOUT_SECONDS="2",
+        )
+        queued = haven.shell(ENQUEUE_EMAIL)
+
+        worker = haven.start(*WORKER)
+        assert server.handler.receiving.wait(30), haven.log(worker)
+        haven.kill(worker)  # SIGKILL: no cleanup, no "finally", as when the machine loses power
+        assert worker.returncode == -9
+
+        # Nothing lost: the claim is all the dead worker wrote; the e-mail waits in "sending".
+        [row] = haven.shell(OUTBOX)
+        assert (row["status"], row["attempts"]) == ("sending", 1)
+        assert server.received == [], "an unanswered DATA is not a delivery"
+
+        # The periodic job puts it back once the claim is older than the sending timeout.
+        wait_for(
+            lambda: "queued 1 e-mails again" in haven.run("mail", "requeue_stale"),
+            timeout=20,
+            interval=0.5,
+            what="the stale claim to be taken back",
+        )
+
+        server.handler.stall = False
+        worker = haven.start(*WORKER)
+        wait_for(
+            lambda: haven.shell(OUTBOX)[0]["status"] == "sent",
+            timeout=40,
+            interval=0.5,
+            what="the e-mail to be sent by the fresh worker",
+        )
+        haven.kill(worker)
+
+    [row] = haven.shell(OUTBOX)
+    assert row["attempts"] == 2
+    assert server.handler.stalled == 1
+    assert [message.message["Message-ID"] for message in server.received] == [queued["message_id"]]
+    assert server.received[0].rcpt_tos == ["alice@example.org"]
+    assert server.received[0].over_tls
+
+
+def test_a_worker_killed_after_the_relay_accepted_sends_again_with_the_same_message_id(
+    deployment_factory, pki
+):
+    """The one window the outbox cannot close: accepted by the relay, "sent" not yet written.
+
+    The relay answers 250 to DATA and holds its answer to QUIT; the worker is killed there. The
+    outbox is at-least-once (docs/mail.md): the e-mail goes a second time, with the same
+    Message-ID, so the receiving side can recognise the repeat. Nothing is lost either way.
+    """
+    with stalling_smtp_server(pki, hold_quit=True) as server:
+        haven = deployment_factory(
+            HAVEN_SMTP_HOST="localhost",
+            HAVEN_SMTP_PORT=str(server.port),
+            HAVEN_SMTP_CA_FILE=pki.ca_file,
+            HAVEN_MAIL_DELIVERY="relay",
+            HAVEN_SMTP_TIMEOUT="20",
+            HAVEN_MAIL_SENDING_TIMEOUT_SECONDS="2",
+        )
+        queued = haven.shell(ENQUEUE_EMAIL)
+        worker = haven.start(*WORKER)
+        assert server.handler.quitting.wait(30), haven.log(worker)
+        haven.kill(worker)
+        assert len(server.received) == 1
+        assert haven.shell(OUTBOX)[0]["status"] == "sending"
+
+        wait_for(
+            lambda: "queued 1 e-mails again" in haven.run("mail", "requeue_stale"),
+            timeout=20,
+            interval=0.5,
+            what="the stale claim to be taken back",
+        )
+        server.handler.hold_quit = False
+        worker = haven.start(*WORKER)
+        wait_for(
+            lambda: haven.shell(OUTBOX)[0]["status"] == "sent",
+            timeout=40,
+            interval=0.5,
+            what="the e-mail to be sent again",
+        )
+        haven.kill(worker)
+    assert [message.message["Message-ID"] for message in server.received] == [
+        queued["message_id"],
+        queued["message_id"],
+    ]
