@@ -1,4 +1,5 @@
-"""The worker killed in the middle of sending e-mail: nothing lost, nothing sent twice.
+"""The worker killed in the middle of sending e-mail: nothing lost; sent once when killed before
+the relay accepted, and repeated with the same Message-ID when killed just after (at-least-once).
 
 A real `haven db_worker` process sends through a real SMTP relay (aiosmtpd with STARTTLS) that
 holds its answer to DATA; the test SIGKILLs the worker while the relay holds it, runs
