@@ -56,7 +56,12 @@ migrations-check: $(VENV)/.installed
 messages: $(VENV)/.installed
 	cd haven && ../$(HAVEN) compilemessages --ignore '.venv'
 
-bench: $(VENV)/.installed-test
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $(VENV)/.installed $(VENV)/.installed-test $@
+
+# bench/load.py needs locust and gunicorn (the bench extra); bench/locustfile.py does nothing alone.
+bench: $(VENV)/.installed-bench
 	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
 
 clean:

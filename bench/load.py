@@ -1,0 +1,546 @@
+"""Benchmark: Haven under load: members, staff and API clients with locust against gunicorn.
+
+Creates a fresh PostgreSQL database (haven_bench_load), migrates it, loads `haven demo` and a
+synthetic population (nobody in it is real): a few thousand members with claims, conversations
+in the message center (encrypted as always), care assignments, and 2,000 practitioners copied
+from the demo's under synthetic names.
+Then serves Haven with gunicorn (2 workers x 4 threads on this 2-core machine) and runs locust
+headless twice with the same users (bench/locustfile.py): first as Haven always runs, then with
+the audit record switched off (HAVEN_AUDIT_ENABLED=False, a switch only benchmarks use and
+production refuses). Prints throughput and p50/p95/p99 per page and writes docs/benchmarks.md
+(section "load").
+
+    .venv/bin/python bench/load.py [--users 50] [--spawn-rate 10] [--run-time 60s]
+        [--members 3000] [--postgres-url postgres://postgres@127.0.0.1:5432] [--no-doc]
+
+Settings used (the closest to production this machine allows without a TLS terminator):
+HAVEN_ENV=local with DEBUG=0, HAVEN_HTTPS=0 (plain HTTP on 127.0.0.1), its own SECRET_KEY,
+HAVEN_LOOKUP_KEY and HAVEN_KEKS (messages encrypted with a configured KEK as in production),
+DB_CONN_MAX_AGE=60, REDIS_URL (cache and cached_db sessions) when Redis answers, LOG_LEVEL=WARNING.
+The target (issue 9): p95 under 200 ms at 50 concurrent users.
+"""
+
+import argparse
+import base64
+import csv
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchdoc import ROOT, machine, write_section  # noqa: E402
+
+TARGET_P95_MS = 200
+DATABASE = "haven_bench_load"
+PORT = 8765
+BIN = Path(sys.executable).parent
+MEMBER_ACCOUNTS = 60
+STAFF_ACCOUNTS = 20
+CONVERSATIONS_EACH = 5
+CLAIMS_EACH = 12
+PRACTITIONERS = 2000
+# The pages reported, in this order (locust's request names).
+PAGES = [
+    "home (member)",
+    "messages inbox",
+    "message conversation",
+    "plan",
+    "claims",
+    "staff workspace",
+    "staff message queue",
+    "member record (staff, audited)",
+    "FHIR metadata",
+    "FHIR provider directory",
+    "sign in (member)",
+    "sign in (staff)",
+    "two-factor",
+]
+SETTINGS_MODULE = """
+import os
+from haven.settings import *  # noqa: F401,F403
+HAVEN_AUDIT_ENABLED = os.environ.get("HAVEN_BENCH_AUDIT", "1") == "1"
+"""
+
+
+def environment(args, workdir: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "HAVEN_ENV": "local",
+            "DEBUG": "0",
+            "HAVEN_HTTPS": "0",
+            "SECRET_KEY": "bench-load-" + "k" * 50,
+            "HAVEN_LOOKUP_KEY": "bench-load-lookup-key",
+            "HAVEN_KEKS": "bench1:" + base64.b64encode(b"b" * 32).decode(),
+            "HAVEN_KEK_CURRENT": "bench1",
+            "DATABASE_URL": f"{args.postgres_url.rstrip('/')}/{DATABASE}",
+            "DB_CONN_MAX_AGE": "60",
+            "LOG_LEVEL": "WARNING",
+            "PYTHONPATH": f"{workdir}{os.pathsep}{ROOT}",
+        }
+    )
+    if args.redis_url:
+        env["REDIS_URL"] = args.redis_url
+    return env
+
+
+def redis_answers(url: str) -> bool:
+    try:
+        import redis
+
+        return bool(redis.Redis.from_url(url, socket_timeout=1).ping())
+    except Exception:  # noqa: BLE001 - no Redis simply means the local cache
+        return False
+
+
+def fresh_database(args) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{args.postgres_url.rstrip('/')}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {DATABASE}")
+
+
+def populate(members: int, rng: random.Random) -> dict:
+    """Synthetic members, claims, conversations and assignments; the locust accounts."""
+    from django.contrib.auth.hashers import make_password
+    from django.db import connection
+    from django.utils import timezone
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from haven.accounts.demo import DEMO_PASSWORD
+    from haven.accounts.models import User
+    from haven.audit.models import TrainingAttestation
+    from haven.messaging import services
+    from haven.messaging.services import Mailbox
+    from haven.plans.models import Claim, ClaimStatus, EmployerGroup, Member
+    from haven.records.models import CareAssignment
+
+    groups = list(EmployerGroup.objects.all())
+    today = timezone.localdate()
+    password = make_password(DEMO_PASSWORD)
+    first = ["Ana", "Ben", "Chiara", "Dev", "Eva", "Femi", "Gia", "Hugo", "Ines", "Jon"]
+    last = ["Rossi", "Smith", "Garcia", "Okafor", "Nguyen", "Cohen", "Silva", "Brown", "Khan"]
+    roster = Member.objects.bulk_create(
+        [
+            Member(
+                member_id=f"BL{number:07d}",
+                group=groups[number % len(groups)],
+                relationship="self",
+                first_name=rng.choice(first),
+                last_name=rng.choice(last),
+                gender=rng.choice("FM"),
+                date_of_birth=date(1940, 1, 1) + timedelta(days=rng.randrange(29000)),
+                postal_code=f"06{rng.randrange(1000):03d}",
+                city="Hartford",
+                region="CT",
+                coverage_start=date(2022, 1, 1),
+            )
+            for number in range(members)
+        ],
+        batch_size=1000,
+    )
+    claims = []
+    for member in roster:
+        for number in range(rng.randrange(4, CLAIMS_EACH + 1)):
+            start = today - timedelta(days=rng.randrange(700))
+            billed = rng.randrange(80, 4000)
+            allowed = billed * 6 // 10
+            share = allowed // 5
+            claims.append(
+                Claim(
+                    claim_number=f"{member.member_id}-{number}",
+                    member=member,
+                    service_start=start,
+                    service_end=start,
+                    received_on=start + timedelta(days=3),
+                    provider_name="Hartford Family Medicine",
+                    status=rng.choice([ClaimStatus.PAID, ClaimStatus.APPROVED, ClaimStatus.DENIED]),
+                    status_on=start + timedelta(days=20),
+                    billed_amount=billed,
+                    allowed_amount=allowed,
+                    plan_paid=allowed - share,
+                    member_responsibility=share,
+                    deductible_applied=share // 2,
+                    diagnosis_codes=["E11.9"],
+                    procedure_codes=["99213"],
+                )
+            )
+    Claim.objects.bulk_create(claims, batch_size=2000)
+    # Three in ten members have an account, as in analytics_report.py.
+    User.objects.bulk_create(
+        [
+            User(username=f"bl{m.pk}", kind=User.Kind.MEMBER, member=m, password=password)
+            for m in roster[MEMBER_ACCOUNTS:]
+            if m.pk % 10 < 3
+        ],
+        batch_size=1000,
+    )
+    accounts = []
+    for number, member in enumerate(roster[:MEMBER_ACCOUNTS]):
+        user = User.objects.create(
+            username=f"bench-member-{number}",
+            kind=User.Kind.MEMBER,
+            member=member,
+            password=password,
+            first_name=member.first_name,
+        )
+        conversations = [
+            services.conversation_start(
+                mailbox=Mailbox(member=member),
+                topic="care_question",
+                subject=f"Question {n} about my prescription",
+                body="My readings were higher this week. Should I change the dose? " * 3,
+                files=[],
+                idempotency_key=uuid.uuid4(),
+                actor=user,
+            ).pk
+            for n in range(CONVERSATIONS_EACH)
+        ]
+        accounts.append({"username": user.username, "conversations": conversations})
+    compliance = User.objects.get(username="connor")
+    now = timezone.now()
+    staff = []
+    for number in range(STAFF_ACCOUNTS):
+        user = User.objects.create(
+            username=f"bench-nurse-{number}",
+            kind=User.Kind.STAFF,
+            staff_role=User.StaffRole.CARE_TEAM,
+            password=password,
+            first_name="Nurse",
+            last_name=str(number),
+        )
+        device = TOTPDevice.objects.create(user=user, name="bench", confirmed=True)
+        TrainingAttestation.objects.create(
+            staff=user,
+            course="HIPAA privacy and security (annual)",
+            completed_at=now - timedelta(days=30),
+            expires_at=now + timedelta(days=300),
+            recorded_by=compliance,
+        )
+        assigned = rng.sample(roster, 15)
+        CareAssignment.objects.bulk_create(
+            [CareAssignment(staff=user, member=m, kind=CareAssignment.Kind.CARE) for m in assigned]
+        )
+        staff.append(
+            {"username": user.username, "totp_key": device.key, "members": [m.pk for m in assigned]}
+        )
+    # The directory: copies of the demo's practitioners under synthetic names.
+    from haven.care.models import Practitioner
+
+    templates = list(Practitioner.objects.all())
+    copies = []
+    for number in range(PRACTITIONERS):
+        copy = Practitioner.objects.get(pk=templates[number % len(templates)].pk)
+        copy.pk = copy.id = None
+        copy.recipient = None
+        copy.first_name, copy.last_name = rng.choice(first), f"{rng.choice(last)}son{number}"
+        copies.append(copy)
+    Practitioner.objects.bulk_create(copies, batch_size=1000)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return {"password": DEMO_PASSWORD, "members": accounts, "staff": staff}
+
+
+def prepare(args, env: dict[str, str]) -> dict:
+    """Migrate and load the demo in subprocesses, then fill the rest in this process."""
+    haven = str(BIN / "haven")
+    subprocess.run([haven, "migrate", "--no-input", "-v", "0"], env=env, check=True)
+    subprocess.run([haven, "demo"], env=env, check=True, stdout=subprocess.DEVNULL)
+    os.environ.update(env)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "haven.settings"
+    import django
+
+    django.setup()
+    return populate(args.members, random.Random(9))
+
+
+def serve(env: dict[str, str], audit: bool) -> subprocess.Popen:
+    server_env = {
+        **env,
+        "DJANGO_SETTINGS_MODULE": "haven_bench_settings",
+        "HAVEN_BENCH_AUDIT": "1" if audit else "0",
+    }
+    process = subprocess.Popen(
+        [
+            str(BIN / "gunicorn"),
+            "haven.wsgi",
+            "--bind",
+            f"127.0.0.1:{PORT}",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "--worker-class",
+            "gthread",
+            "--log-level",
+            "warning",
+        ],
+        env=server_env,
+        cwd=ROOT,
+    )
+    for _ in range(100):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/fhir/metadata", timeout=2):  # noqa: S310
+                break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        process.terminate()
+        raise SystemExit("gunicorn did not answer")
+    # Warm both workers (imports, templates, connections) before measuring.
+    for _ in range(20):
+        for path in ("/fhir/metadata", "/accounts/login/", "/fhir/Practitioner?name=son"):
+            with urllib.request.urlopen(f"http://127.0.0.1:{PORT}{path}", timeout=10):  # noqa: S310
+                pass
+    return process
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def locust(args, env: dict[str, str], accounts_file: Path, prefix: Path) -> dict[str, dict]:
+    subprocess.run(
+        [
+            str(BIN / "locust"),
+            "-f",
+            str(ROOT / "bench" / "locustfile.py"),
+            "--headless",
+            "-u",
+            str(args.users),
+            "-r",
+            str(args.spawn_rate),
+            "--run-time",
+            f"{args.warmup + args.run_time}s",
+            "--host",
+            f"http://127.0.0.1:{PORT}",
+            "--csv",
+            str(prefix),
+            "--only-summary",
+            "--loglevel",
+            "WARNING",
+        ],
+        env={
+            **env,
+            "HAVEN_LOAD_ACCOUNTS": str(accounts_file),
+            "HAVEN_LOAD_WARMUP": str(args.warmup),
+            "HAVEN_LOAD_WARMUP_FILE": f"{prefix}_warmup.json",
+        },
+        check=False,  # locust exits 1 when any request failed; the figures say so
+    )
+
+    def number(text: str) -> float:
+        try:
+            return float(text)
+        except ValueError:  # "N/A" for a page not requested after the warm-up
+            return 0.0
+
+    results = {}
+    with open(f"{prefix}_stats.csv", encoding="utf-8") as stats:
+        for row in csv.DictReader(stats):
+            results[row["Name"]] = {
+                "requests": int(row["Request Count"]),
+                "failures": int(row["Failure Count"]),
+                "rps": number(row["Requests/s"]),
+                "p50": number(row["50%"]),
+                "p95": number(row["95%"]),
+                "p99": number(row["99%"]),
+                "mean": number(row["Average Response Time"]),
+            }
+    with open(f"{prefix}_failures.csv", encoding="utf-8") as failures:
+        results["_errors"] = [
+            f"{row['Occurrences']} x {row['Method']} {row['Name']}: {row['Error']}"
+            for row in csv.DictReader(failures)
+        ]
+    warmup = Path(f"{prefix}_warmup.json")
+    results["_warmup"] = json.loads(warmup.read_text()) if warmup.exists() else {}
+    return results
+
+
+def table(on: dict[str, dict], off: dict[str, dict]) -> list[str]:
+    lines = [
+        "| page | requests | failures | req/s | p50 ms | p95 ms | p99 ms | p50 audit off | p95 audit off |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name in [*PAGES, "Aggregated"]:
+        if name not in on or not on[name]["requests"]:
+            continue
+        a, b = on[name], off.get(name, {})
+        lines.append(
+            f"| {name} | {a['requests']} | {a['failures']} | {a['rps']:.1f} | {a['p50']:.0f} | "
+            f"{a['p95']:.0f} | {a['p99']:.0f} | {b.get('p50', 0):.0f} | {b.get('p95', 0):.0f} |"
+        )
+    return lines
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--spawn-rate", type=int, default=10)
+    parser.add_argument("--run-time", type=int, default=60, help="seconds measured")
+    parser.add_argument(
+        "--warmup", type=int, default=20, help="seconds first, while users start and sign in"
+    )
+    parser.add_argument("--members", type=int, default=3000)
+    parser.add_argument("--postgres-url", default="postgres://postgres@127.0.0.1:5432")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/11")
+    parser.add_argument("--no-doc", action="store_true", help="print only; leave docs alone")
+    args = parser.parse_args()
+    if args.redis_url and not redis_answers(args.redis_url):
+        print(f"Redis does not answer at {args.redis_url}: local memory cache instead")
+        args.redis_url = ""
+
+    workdir = Path(tempfile.mkdtemp(prefix="haven-load-"))
+    (workdir / "haven_bench_settings.py").write_text(SETTINGS_MODULE, encoding="utf-8")
+    env = environment(args, workdir)
+    started = time.perf_counter()
+    fresh_database(args)
+    accounts = prepare(args, env)
+    accounts_file = workdir / "accounts.json"
+    accounts_file.write_text(json.dumps(accounts), encoding="utf-8")
+    from django.db import connection
+
+    from haven.audit.models import AuditEvent
+    from haven.care.models import Practitioner
+    from haven.messaging.models import Conversation
+    from haven.plans.models import Claim, Member
+
+    sizes = {
+        "members": Member.objects.count(),
+        "claims": Claim.objects.count(),
+        "conversations": Conversation.objects.count(),
+        "practitioners": Practitioner.objects.count(),
+    }
+    connection.close()
+    print(f"prepared in {time.perf_counter() - started:.0f} s: {sizes}")
+
+    runs = {}
+    loads = {}
+    for audit in (True, False):
+        label = "on" if audit else "off"
+        if args.redis_url:
+            import redis
+
+            redis.Redis.from_url(args.redis_url).flushdb()  # our own database number only
+        server = serve(env, audit)
+        try:
+            loads[f"{label}-before"] = os.getloadavg()
+            events_before = AuditEvent.objects.count()
+            connection.close()
+            runs[label] = locust(args, env, accounts_file, workdir / f"audit-{label}")
+            loads[label] = os.getloadavg()
+            runs[label]["_audit_events"] = AuditEvent.objects.count() - events_before
+            connection.close()
+        finally:
+            stop(server)
+    on, off = runs["on"], runs["off"]
+    events_on, events_off = on.pop("_audit_events"), off.pop("_audit_events")
+    warm_on = on.pop("_warmup")
+    off.pop("_warmup")
+    errors = [f"audit on: {e}" for e in on.pop("_errors")]
+    errors += [f"audit off: {e}" for e in off.pop("_errors")]
+
+    for line in table(on, off):
+        print(line)
+    total_on, total_off = on["Aggregated"], off["Aggregated"]
+    pages_on = [on[name]["p95"] for name in PAGES[:10] if name in on]
+    worst = max(pages_on)
+    over = [
+        f"{name} {on[name]['p95']:.0f} ms"
+        for name in PAGES[:10]
+        if name in on and on[name]["p95"] >= TARGET_P95_MS
+    ]
+    if total_on["p95"] >= TARGET_P95_MS:
+        met = "not met"
+    elif over:
+        met = "met overall, not on every page (" + ", ".join(over) + ")"
+    else:
+        met = "met on every page"
+    record_on = on.get("member record (staff, audited)", {})
+    record_off = off.get("member record (staff, audited)", {})
+    ratio = record_on.get("p50", 0) / record_off["p50"] if record_off.get("p50") else 0
+    print(
+        f"throughput {total_on['rps']:.1f} req/s (audit on), {total_off['rps']:.1f} (off); "
+        f"p95 {total_on['p95']:.0f} ms overall, worst page {worst:.0f} ms: target {met}; "
+        f"audited record page p50 on/off {ratio:.2f}; audit events {events_on} / {events_off}"
+    )
+    if args.no_doc:
+        return 0
+    lines = [
+        "## Load: members, staff and API clients (locust against gunicorn and PostgreSQL)",
+        "",
+        f"Run on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {machine()}; "
+        "load average (1, 5, 15 min) before and after the audited run "
+        f"{', '.join(f'{x:.2f}' for x in loads['on-before'])} / "
+        f"{', '.join(f'{x:.2f}' for x in loads['on'])}, the second "
+        f"{', '.join(f'{x:.2f}' for x in loads['off-before'])} / "
+        f"{', '.join(f'{x:.2f}' for x in loads['off'])}. The machine is shared: other work "
+        "ran beside it, and locust itself shares the 2 cores with gunicorn and PostgreSQL.",
+        "",
+        f"`bench/load.py`: a fresh PostgreSQL database with `haven demo` and {sizes['members']} "
+        f"members, {sizes['claims']} claims, {sizes['conversations']} encrypted conversations, "
+        f"{sizes['practitioners']} practitioners (all synthetic); gunicorn 2 workers x 4 threads "
+        "(gthread) on 127.0.0.1; locust in the same machine, "
+        f"`-u {args.users} -r {args.spawn_rate} --run-time {args.warmup + args.run_time}s`, "
+        f"the figures below over the last {args.run_time} s: the first {args.warmup} s, while "
+        "users start and sign in, are measured apart (below the table). Each user waits "
+        "1 to 3 s between requests: 7 members to 2 staff (care team, signed in with a TOTP code "
+        "computed from their device) to 1 public API client. Settings: HAVEN_ENV=local with "
+        "DEBUG=0, HAVEN_HTTPS=0 (no TLS terminator here), configured SECRET_KEY, HAVEN_LOOKUP_KEY "
+        "and HAVEN_KEKS, DB_CONN_MAX_AGE=60"
+        + (", REDIS_URL (cache, cached_db sessions)" if args.redis_url else ", no Redis")
+        + ". Times are locust's, in ms, rounded as locust rounds them.",
+        "",
+        *table(on, off),
+        "",
+        f"Throughput: {total_on['rps']:.1f} requests/s with auditing on, {total_off['rps']:.1f} "
+        "with it off (the users wait between requests, so throughput follows the user count; "
+        "the latencies are the measure).",
+        "",
+        f"Target (p95 under {TARGET_P95_MS} ms at {args.users} users, steady state): **{met}** "
+        f"(overall p95 {total_on['p95']:.0f} ms; worst page p95 {worst:.0f} ms). Failed "
+        "requests: " + ("; ".join(errors) if errors else "none") + ".",
+        "",
+        f"The warm-up ({args.warmup} s: {args.users} users started at {args.spawn_rate}/s, each "
+        "signing in once, with Argon2 password hashing, which is slow on purpose): "
+        + "; ".join(
+            f"{key} p50 {value['p50']:.0f} ms, p95 {value['p95']:.0f} ms ({value['requests']})"
+            for key, value in warm_on.items()
+            if key.startswith("POST") or key == "Aggregated"
+        )
+        + ". While 50 Argon2 hashes run on 2 cores, every other page waits behind them: "
+        "sign-in bursts, not steady traffic, are what this machine handles worst.",
+        "",
+        "Privacy machinery against the same pages without it: the only switch Haven has is "
+        "HAVEN_AUDIT_ENABLED (benchmarks only; production refuses it), which removes the audit "
+        "record (flags, chain lock, hash, insert); the purpose, consent and training checks still "
+        "run, and messages are decrypted either way (encryption cannot be turned off for data "
+        f"already stored). The audited staff record page: p50 {record_on.get('p50', 0):.0f} ms on, "
+        f"{record_off.get('p50', 0):.0f} ms off (ratio {ratio:.2f}); p95 "
+        f"{record_on.get('p95', 0):.0f} / {record_off.get('p95', 0):.0f} ms. Audit events written "
+        f"during the runs (warm-up included): {events_on} on, {events_off} off: members' own "
+        "pages read through the audited accessor too, so the audit-off columns give the "
+        "audit record's cost on every member page, not only on the staff record page."
+        " The two runs are one after the "
+        "other, not interleaved, so the shared machine's noise can differ between them.",
+    ]
+    write_section("load", lines)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
