@@ -140,8 +140,12 @@ DATABASE_URL = (
     if PRODUCTION
     else env_str("DATABASE_URL") or f"sqlite:///{PROJECT_DIR / 'var' / 'haven.sqlite3'}"
 )
+# Health checks: a kept connection that died while idle (a database restart) is replaced before
+# the next request uses it, instead of failing that request (haven/faults/tests).
 DATABASES = {
-    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))
+    "default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0), conn_health_checks=True
+    )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
@@ -326,6 +330,11 @@ if HAVEN_SMTP_TLS not in {"starttls", "implicit"}:
         "HAVEN_SMTP_TLS must be starttls or implicit: e-mail never goes in clear"
     )
 HAVEN_SMTP_PORT = env_int("HAVEN_SMTP_PORT", 465 if HAVEN_SMTP_TLS == "implicit" else 587)
+# The outbox's timers: a claim older than this is taken as a dead worker's and sent again
+# (same Message-ID); the first retry's wait, doubled each time; the SMTP conversation's timeout.
+HAVEN_MAIL_SENDING_TIMEOUT_SECONDS = env_int("HAVEN_MAIL_SENDING_TIMEOUT_SECONDS", 900)
+HAVEN_MAIL_RETRY_SECONDS = env_int("HAVEN_MAIL_RETRY_SECONDS", 60)
+HAVEN_SMTP_TIMEOUT = env_int("HAVEN_SMTP_TIMEOUT", 20)
 HAVEN_SMTP_USER = env_str("HAVEN_SMTP_USER", "")
 HAVEN_SMTP_PASSWORD = env_str("HAVEN_SMTP_PASSWORD", "")
 HAVEN_SMTP_CA_FILE = env_str("HAVEN_SMTP_CA_FILE") or None

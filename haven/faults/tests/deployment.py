@@ -125,7 +125,7 @@ class Deployment:
             **os.environ,
             "HAVEN_ENV": "test",
             "DEBUG": "0",
-            "DJANGO_SETTINGS_MODULE": "haven.faults.settings",
+            "DJANGO_SETTINGS_MODULE": "haven.settings",
             "DATABASE_URL": database_url,
             **environment,
         }

@@ -74,10 +74,8 @@ def proxied_haven(request, deployment_factory):
     each request a thread (and so a fresh connection); with --nothreading one connection
     lives across requests, as in a production worker with persistent connections.
     """
-    threads, max_age, *checks = getattr(request, "param", ("threads", "0"))
-    haven = deployment_factory(
-        DB_CONN_MAX_AGE=max_age, HAVEN_FAULTS_CONN_HEALTH_CHECKS="1" if checks else "0"
-    )
+    threads, max_age = getattr(request, "param", ("threads", "0"))
+    haven = deployment_factory(DB_CONN_MAX_AGE=max_age)
     address = urlsplit(haven.database_url)
     proxy = DatabaseProxy((address.hostname, address.port or 5432))
     through_proxy = (
@@ -142,14 +140,12 @@ def test_a_database_outage_shows_a_clear_page_writes_nothing_half_and_service_co
     assert haven.shell(ROWS) == {"users": ["dana"], "profiles": 1}
 
 
-@pytest.mark.parametrize(
-    "proxied_haven", [("one thread", "60", "health checks")], indirect=True, ids=str
-)
+@pytest.mark.parametrize("proxied_haven", [("one thread", "60")], indirect=True, ids=str)
 def test_a_database_restarted_between_requests_is_not_noticed_by_the_next_request(proxied_haven):
     """The kept connection died while idle (a restart at night): the next visitor gets the page.
 
-    Needs CONN_HEALTH_CHECKS with persistent connections. haven/settings.py does not set it yet;
-    haven/faults/settings.py turns it on for this test (without it this request answers 500).
+    Needs CONN_HEALTH_CHECKS with persistent connections, which haven/settings.py sets (without
+    it this request answers 500).
     """
     _haven, proxy, base = proxied_haven
     with httpx.Client(base_url=base, timeout=20) as browser:
