@@ -56,7 +56,8 @@ def test_round_trip_and_layout(size):
     sealed = seal(data, kind="postgresql")
     chunks = max(1, -(-size // CHUNK))
     assert len(sealed) == stream.HEADER_BYTES + size + chunks * stream.TAG_BYTES
-    assert data == b"" or data not in sealed
+    # A few random bytes can turn up anywhere in random-looking output; sixteen cannot.
+    assert size < 16 or data not in sealed
     assert unseal(sealed) == ("postgresql", data)
 
 
