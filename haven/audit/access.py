@@ -98,6 +98,20 @@ class Actor:
         return self.user is not None and self.user.is_staff_member
 
 
+def partner_portal(app: str, user: User, request: HttpRequest | None) -> Actor:
+    """A producer's or employer's portal. The policy has no rule for partner accounts yet
+    (haven.audit.policy.PARTNER_POLICY): the portal reads as the system "<app>.portal", naming
+    the account in the record's source, after the portal itself has checked the relationship."""
+    seen = Actor.from_request(request, user=user) if request is not None else None
+    where = seen.source if seen else app
+    return Actor(
+        system=f"{app}.portal",
+        source=f"{where} ({user.kind} account {user.pk})"[:200],
+        ip_address=seen.ip_address if seen else "",
+        user_agent=seen.user_agent if seen else "",
+    )
+
+
 def system(name: str) -> Actor:
     """The actor for a background task or command, named after it."""
     return Actor(system=name, source=f"task:{name}")

@@ -68,16 +68,7 @@ def sponsor_of(user: User) -> SponsorContact | None:
 
 
 def _portal_actor(user: User, request: HttpRequest | None) -> access.Actor:
-    """The accessor has no rule for employer accounts yet (haven.audit.policy.PARTNER_POLICY):
-    the portal reads as the system, naming the employer account in the record's source."""
-    seen = access.Actor.from_request(request, user=user) if request is not None else None
-    where = seen.source if seen else "employers"
-    return access.Actor(
-        system="employers.portal",
-        source=f"{where} (employer account {user.pk})"[:200],
-        ip_address=seen.ip_address if seen else "",
-        user_agent=seen.user_agent if seen else "",
-    )
+    return access.partner_portal("employers", user, request)
 
 
 @dataclass

@@ -337,16 +337,7 @@ def producer_clients(producer: Producer):
 
 
 def _portal_actor(user: User, request: HttpRequest | None) -> access.Actor:
-    """The accessor has no rule for producer accounts yet (haven.audit.policy.PARTNER_POLICY):
-    the portal reads as the system, naming the producer account in the record's source."""
-    seen = access.Actor.from_request(request, user=user) if request is not None else None
-    where = seen.source if seen else "producers"
-    return access.Actor(
-        system="producers.portal",
-        source=f"{where} (producer account {user.pk})"[:200],
-        ip_address=seen.ip_address if seen else "",
-        user_agent=seen.user_agent if seen else "",
-    )
+    return access.partner_portal("producers", user, request)
 
 
 @dataclass
