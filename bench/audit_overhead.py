@@ -24,27 +24,11 @@ import time
 from datetime import date
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-DOC = ROOT / "docs" / "benchmarks.md"
-# One section per database, so a run on SQLite and one on PostgreSQL stand side by side.
-BEGIN = "<!-- bench:audit_overhead:{key} -->"
-END = "<!-- /bench:audit_overhead:{key} -->"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchdoc import ROOT, fresh_database, machine, percentile, write_section  # noqa: E402
+
 TARGET = 0.15
 DOCUMENTS = 6
-
-
-def machine() -> str:
-    memory = "unknown"
-    meminfo = Path("/proc/meminfo")
-    if meminfo.exists():
-        kilobytes = int(meminfo.read_text().split("\n", 1)[0].split()[1])
-        memory = f"{kilobytes / 1024 / 1024:.1f} GiB"
-    return f"`{' '.join(platform.uname())}`, {os.cpu_count()} cores (nproc), {memory} memory"
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def prepare(people):
@@ -146,10 +130,9 @@ def write_doc(
 ) -> None:
     ratio = on["p50"] / off["p50"] - 1
     verdict = "within" if ratio <= TARGET else "over"
+    # One section per database, so a run on SQLite and one on PostgreSQL stand side by side.
     key = "postgresql" if database == "PostgreSQL" else "sqlite"
-    begin, end = BEGIN.format(key=key), END.format(key=key)
     lines = [
-        begin,
         f"## Audit overhead on a member-record page, {database.split(' ')[0]} "
         "(bench/audit_overhead.py)",
         "",
@@ -175,21 +158,13 @@ def write_doc(
         "",
         f"Median overhead of the audit record: {on['p50'] - off['p50']:.1f} ms per page, "
         f"{ratio:+.0%}: {verdict} the 15% target. Measured alone in the same run: the flags' "
-        f"query {pieces['flags']:.1f} ms, the chain write (head lock, insert, head update) with "
+        f"query {pieces['flags']:.1f} ms, the chain write (the head locked, the record inserted and "
+        f"the head moved on, in one statement on PostgreSQL) with "
         f"its commit {pieces['write']:.1f} ms; the commit is the disk flush that makes the record "
         "durable before the page is sent, and it is most of the cost. The chain written during "
         f"the run ({records} records) verified intact afterwards.",
-        end,
     ]
-    section = "\n".join(lines)
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-    if begin in text and end in text:
-        before, rest = text.split(begin, 1)
-        after = rest.split(end, 1)[1]
-        text = before + section + after
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOC.write_text(text, encoding="utf-8")
+    write_section(f"audit_overhead:{key}", lines)
 
 
 def main() -> int:
@@ -203,18 +178,7 @@ def main() -> int:
 
     workdir = Path(tempfile.mkdtemp(prefix="haven-bench-audit-"))
     os.environ["HAVEN_ENV"] = "test"
-    if args.postgres_url:
-        import psycopg
-
-        server = args.postgres_url.rstrip("/")
-        with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
-            admin.execute("DROP DATABASE IF EXISTS haven_bench_audit")
-            admin.execute("CREATE DATABASE haven_bench_audit")
-        os.environ["DATABASE_URL"] = f"{server}/haven_bench_audit"
-        database = "PostgreSQL"
-    else:
-        os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
-        database = "SQLite (a file, WAL)"
+    database = fresh_database("haven_bench_audit", args.postgres_url, workdir)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "haven.settings")
     sys.path.insert(0, str(ROOT))
 

@@ -22,6 +22,22 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
+def fresh_database(name: str, postgres_url: str, workdir: Path) -> str:
+    """Point DATABASE_URL at an empty database: PostgreSQL `name` at that server, made anew, or
+    an SQLite file in workdir. Returns how the benchmark's text names it."""
+    if postgres_url:
+        import psycopg
+
+        server = postgres_url.rstrip("/")
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            admin.execute(f'CREATE DATABASE "{name}"')
+        os.environ["DATABASE_URL"] = f"{server}/{name}"
+        return "PostgreSQL"
+    os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
+    return "SQLite (a file, WAL)"
+
+
 def write_section(name: str, lines: list[str]) -> None:
     """Replace this benchmark's section of docs/benchmarks.md (or add it at the end)."""
     begin, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"

@@ -23,7 +23,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchdoc import machine, write_section  # noqa: E402
+from benchdoc import fresh_database, machine, write_section  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_SECONDS = 60
@@ -193,18 +193,7 @@ def main() -> int:
 
     workdir = Path(tempfile.mkdtemp(prefix="haven-bench-export-"))
     os.environ["HAVEN_ENV"] = "test"
-    if args.postgres_url:
-        import psycopg
-
-        server = args.postgres_url.rstrip("/")
-        with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
-            admin.execute("DROP DATABASE IF EXISTS haven_bench_export")
-            admin.execute("CREATE DATABASE haven_bench_export")
-        os.environ["DATABASE_URL"] = f"{server}/haven_bench_export"
-        database = "PostgreSQL"
-    else:
-        os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
-        database = "SQLite (a file, WAL)"
+    database = fresh_database("haven_bench_export", args.postgres_url, workdir)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "haven.settings")
     sys.path.insert(0, str(ROOT))
 
