@@ -192,30 +192,28 @@ def _nobody(request: HttpRequest) -> HttpResponse:
     return render(request, "plans/nobody.html")
 
 
-@kind_required(*RECORD_KINDS)
-def mine(request: HttpRequest) -> HttpResponse:
-    """The plan, benefits, eligibility, deductible and out-of-pocket progress (PLAN-1)."""
+def _member_page(request: HttpRequest, read, template: str, name: str) -> HttpResponse:
+    """A page of the member acted for, read through `read` (an audited service), or why not."""
     member = acting_member(request)
     if member is None:
         return _nobody(request)
     try:
-        view = plan_view(member=member, actor=request.user, request=request)
+        value = read(member=member, actor=request.user, request=request)
     except access.AccessDenied as refusal:
         return _denied(request, refusal)
-    return render(request, "plans/plan.html", {"view": view})
+    return render(request, template, {name: value, "member": member})
+
+
+@kind_required(*RECORD_KINDS)
+def mine(request: HttpRequest) -> HttpResponse:
+    """The plan, benefits, eligibility, deductible and out-of-pocket progress (PLAN-1)."""
+    return _member_page(request, plan_view, "plans/plan.html", "view")
 
 
 @kind_required(*RECORD_KINDS)
 def claims(request: HttpRequest) -> HttpResponse:
     """Claims and where each one stands (PLAN-2)."""
-    member = acting_member(request)
-    if member is None:
-        return _nobody(request)
-    try:
-        listed = claims_list(member=member, actor=request.user, request=request)
-    except access.AccessDenied as refusal:
-        return _denied(request, refusal)
-    return render(request, "plans/claims.html", {"listed": listed, "member": member})
+    return _member_page(request, claims_list, "plans/claims.html", "listed")
 
 
 @kind_required(*RECORD_KINDS)
@@ -232,14 +230,7 @@ def claim(request: HttpRequest, pk: int) -> HttpResponse:
 @kind_required(*RECORD_KINDS)
 def card(request: HttpRequest) -> HttpResponse:
     """The member ID card on screen, ready to print (PLAN-3)."""
-    member = acting_member(request)
-    if member is None:
-        return _nobody(request)
-    try:
-        shown = id_card(member=member, actor=request.user, request=request)
-    except access.AccessDenied as refusal:
-        return _denied(request, refusal)
-    return render(request, "plans/card.html", {"card": shown})
+    return _member_page(request, id_card, "plans/card.html", "card")
 
 
 def _refuse_fetch(url: str, *args, **kwargs):
