@@ -40,22 +40,8 @@ def test_a_worker_killed_while_the_relay_holds_data_loses_nothing_and_sends_once
         assert server.received == [], "an unanswered DATA is not a delivery"
 
         # The periodic job puts it back once the claim is older than the sending timeout.
-        wait_for(
-            lambda: "queued 1 e-mails again" in haven.run("mail", "requeue_stale"),
-            timeout=20,
-            interval=0.5,
-            what="the stale claim to be taken back",
-        )
-
         server.handler.stall = False
-        worker = haven.start(*WORKER)
-        wait_for(
-            lambda: haven.shell(OUTBOX)[0]["status"] == "sent",
-            timeout=40,
-            interval=0.5,
-            what="the e-mail to be sent by the fresh worker",
-        )
-        haven.kill(worker)
+        requeue_and_send_again(haven)
 
     [row] = haven.shell(OUTBOX)
     assert row["attempts"] == 2
@@ -90,22 +76,28 @@ def test_a_worker_killed_after_the_relay_accepted_sends_again_with_the_same_mess
         assert len(server.received) == 1
         assert haven.shell(OUTBOX)[0]["status"] == "sending"
 
-        wait_for(
-            lambda: "queued 1 e-mails again" in haven.run("mail", "requeue_stale"),
-            timeout=20,
-            interval=0.5,
-            what="the stale claim to be taken back",
-        )
         server.handler.hold_quit = False
-        worker = haven.start(*WORKER)
-        wait_for(
-            lambda: haven.shell(OUTBOX)[0]["status"] == "sent",
-            timeout=40,
-            interval=0.5,
-            what="the e-mail to be sent again",
-        )
-        haven.kill(worker)
+        requeue_and_send_again(haven)
     assert [message.message["Message-ID"] for message in server.received] == [
         queued["message_id"],
         queued["message_id"],
     ]
+
+
+def requeue_and_send_again(haven) -> None:
+    """The periodic job takes the dead worker's claim back once it is older than the sending
+    timeout; a fresh worker then sends the e-mail."""
+    wait_for(
+        lambda: "queued 1 e-mails again" in haven.run("mail", "requeue_stale"),
+        timeout=20,
+        interval=0.5,
+        what="the stale claim to be taken back",
+    )
+    worker = haven.start(*WORKER)
+    wait_for(
+        lambda: haven.shell(OUTBOX)[0]["status"] == "sent",
+        timeout=40,
+        interval=0.5,
+        what="the e-mail to be sent by a fresh worker",
+    )
+    haven.kill(worker)
