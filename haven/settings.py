@@ -152,6 +152,24 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
     )
+# A read replica (docs/scaling.md): only reads a view marks with haven.replica.reads_from_replica
+# go there; everything else stays on default. Tests declare it a mirror of the test database and
+# leave READ_REPLICA off; the replica's own tests turn it on.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+if DATABASE_REPLICA_URL or TESTING:
+    DATABASES["replica"] = (
+        dj_database_url.parse(
+            DATABASE_REPLICA_URL,
+            conn_max_age=env_int("DB_CONN_MAX_AGE", 0),
+            conn_health_checks=True,
+        )
+        if DATABASE_REPLICA_URL
+        else dict(DATABASES["default"])
+    )
+    if TESTING:
+        DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+READ_REPLICA = "replica" if DATABASE_REPLICA_URL and not TESTING else ""
+DATABASE_ROUTERS = ["haven.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USING_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 

@@ -44,6 +44,7 @@ from haven.care.models import (
     Slot,
 )
 from haven.caregivers.services import acting_member
+from haven.replica import reads_from_replica
 
 BOOKERS = (User.Kind.MEMBER, User.Kind.CAREGIVER, User.Kind.CONSUMER)
 REVIEWERS = (User.Kind.MEMBER, User.Kind.CAREGIVER, User.Kind.CONSUMER)
@@ -97,11 +98,13 @@ def search(request: HttpRequest) -> HttpResponse:
             position = form.position
             if position is None and form.cleaned_data.get("approximate") != "off":
                 position = geo.approximate_position(request.META.get("REMOTE_ADDR", ""))
-        page = directory.search(form.query(position))
+        with reads_from_replica():  # the public directory may be a little late
+            page = directory.search(form.query(position))
     elif not form.is_bound:
         position = geo.approximate_position(request.META.get("REMOTE_ADDR", ""))
         if position is not None:
-            page = directory.search(directory.Query(position=position))
+            with reads_from_replica():
+                page = directory.search(directory.Query(position=position))
     precise = PreciseLocationForm(initial=form.data if form.is_bound else None)
     context = {
         "form": form,
@@ -137,15 +140,17 @@ def _carried(form: PreciseLocationForm) -> dict:
 
 
 def practitioner(request: HttpRequest, pk: int) -> HttpResponse:
-    practitioner = get_object_or_404(Practitioner.objects.select_related("facility"), pk=pk)
-    services_ = list(practitioner.services.all())
-    slots = list(
-        directory.free_slots([practitioner.pk])
-        .select_related("service")
-        .order_by("starts_at")[:SLOTS_SHOWN]
-    )
-    reviews = list(practitioner.reviews.select_related("answer")[:50])
     user = request.user
+    # Signed-in people may have just booked or reviewed here: they read what they wrote.
+    with reads_from_replica(not user.is_authenticated):
+        practitioner = get_object_or_404(Practitioner.objects.select_related("facility"), pk=pk)
+        services_ = list(practitioner.services.all())
+        slots = list(
+            directory.free_slots([practitioner.pk])
+            .select_related("service")
+            .order_by("starts_at")[:SLOTS_SHOWN]
+        )
+        reviews = list(practitioner.reviews.select_related("answer")[:50])
     context = {
         "practitioner": practitioner,
         "services": services_,
@@ -162,8 +167,9 @@ def practitioner(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def facility(request: HttpRequest, pk: int) -> HttpResponse:
-    facility = get_object_or_404(Facility, pk=pk)
-    practitioners = list(facility.practitioners.order_by("last_name", "first_name")[:100])
+    with reads_from_replica():
+        facility = get_object_or_404(Facility, pk=pk)
+        practitioners = list(facility.practitioners.order_by("last_name", "first_name")[:100])
     return render(
         request, "care/facility.html", {"facility": facility, "practitioners": practitioners}
     )

@@ -36,6 +36,7 @@ from haven.fhir.oauth import (
 )
 from haven.plans.models import Claim, Member
 from haven.plans.services import claim_sensitivity
+from haven.replica import reads_from_replica
 
 FHIR_JSON = "application/fhir+json; charset=utf-8"
 HOLDER_KINDS = (User.Kind.MEMBER, User.Kind.CAREGIVER, User.Kind.CONSUMER)
@@ -272,7 +273,8 @@ def api(resource_type: str, interaction: str):
         @require_GET
         def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             if resource_type in DIRECTORY_RESOURCES:
-                return view(request, None, *args, **kwargs)
+                with reads_from_replica():  # the public directory may be a little late
+                    return view(request, None, *args, **kwargs)
             token = services.token_access(_bearer(request))
             if token is None:
                 return outcome(401, "login", "A valid access token is needed.")

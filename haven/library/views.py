@@ -34,6 +34,7 @@ from haven.library.models import (
     Status,
 )
 from haven.privacy.models import Channel
+from haven.replica import reads_from_replica
 
 
 def _language() -> str:
@@ -46,19 +47,21 @@ def _shown(objects, language: str) -> list[dict]:
 
 def index(request: HttpRequest) -> HttpResponse:
     language = _language()
+    is_editor = services.can_edit(request.user)
+    # Readers may see a publication a little late; editors read what they have just saved.
+    with reads_from_replica(not is_editor):
+        articles = _shown(services.articles_for(request.user), language)
+        programmes = _shown(services.programmes_published(), language)
     return render(
         request,
         "library/index.html",
-        {
-            "articles": _shown(services.articles_for(request.user), language),
-            "programmes": _shown(services.programmes_published(), language),
-            "is_editor": services.can_edit(request.user),
-        },
+        {"articles": articles, "programmes": programmes, "is_editor": is_editor},
     )
 
 
 def article(request: HttpRequest, slug: str) -> HttpResponse:
-    found = get_object_or_404(Article.objects.prefetch_related("texts"), slug=slug)
+    with reads_from_replica(not services.can_edit(request.user)):
+        found = get_object_or_404(Article.objects.prefetch_related("texts"), slug=slug)
     preview = found.status != Status.PUBLISHED
     if preview and not services.can_edit(request.user):
         raise Http404
