@@ -340,6 +340,8 @@ if PRODUCTION and not (HAVEN_KEKS and HAVEN_KEK_CURRENT in HAVEN_KEKS):
 HAVEN_BACKUP_DIR = env_str("HAVEN_BACKUP_DIR", "")
 HAVEN_BACKUP_KEY = env_str("HAVEN_BACKUP_KEY", "")
 HAVEN_BACKUP_RETENTION_DAYS = env_int("HAVEN_BACKUP_RETENTION_DAYS", 35)
+# A closed account is erased this long after closing (LOG-5): HIPAA's six-year period.
+HAVEN_CLOSED_ACCOUNT_RETENTION_DAYS = env_int("HAVEN_CLOSED_ACCOUNT_RETENTION_DAYS", 6 * 365)
 # Outgoing e-mail leaves only over TLS (MAIL-1): "starttls" or "implicit", never clear text.
 HAVEN_SMTP_HOST = env_str("HAVEN_SMTP_HOST", "")
 HAVEN_SMTP_TLS = env_str("HAVEN_SMTP_TLS", "starttls")

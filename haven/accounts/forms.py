@@ -52,6 +52,10 @@ class SignInForm(forms.Form):
             raise forms.ValidationError(
                 self.error_messages["slow"], code="slow", params={"seconds": wait}
             )
+        # A closed account is inactive, so authenticate() refuses it as it refuses a wrong
+        # password: the same words, the same count of failures, the same time taken. Saying
+        # "this account is closed" would tell anyone holding a leaked password that it is right
+        # and that the username exists; the owner already knows they closed it.
         user = authenticate(self.request, username=username, password=password)
         if user is None:
             signin.record_failure(username)
@@ -533,3 +537,32 @@ class SecondFactorResetForm(forms.Form):
             f"{user.get_full_name() or user.username} ({user.username}, "
             f"{user.get_staff_role_display()})"
         )
+
+
+class AccountCloseForm(forms.Form):
+    """The owner confirms that they understand what closing does."""
+
+    confirm = forms.BooleanField(
+        label=_("I understand: close my account and sign me out everywhere."),
+        error_messages={"required": _("Tick the box to confirm that you want to close it.")},
+    )
+
+
+class StaffAccountFindForm(forms.Form):
+    """Member services find an account by its username (posted, to keep it out of logs)."""
+
+    username = forms.CharField(label=_("Username"), max_length=150)
+
+    def clean_username(self) -> User:
+        found = User.objects.filter(username__iexact=self.cleaned_data["username"].strip()).first()
+        if found is None:
+            raise forms.ValidationError(_("No account has this username."), code="not_found")
+        return found
+
+
+class StaffAccountCloseForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Who asked, how you checked it was them, and why. Kept on the account."),
+    )

@@ -43,6 +43,19 @@ class User(AbstractUser):
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, blank=True)
     password_changed_at = models.DateTimeField(null=True, blank=True)
+    # Closing (by its owner, or by member services with a reason) ends every session and refuses
+    # sign-in; the nightly retention run erases the account once closed longer than the notice's
+    # period (haven.privacy.facts.closed_account_retention_days). An erased account is closed too.
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True, db_index=True)
+    closed_by = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("closed by"),
+    )
+    closed_reason = models.TextField(_("reason for closing"), blank=True)
 
     objects = UserManager()
 
@@ -67,6 +80,10 @@ class User(AbstractUser):
                 | (~models.Q(kind="member") & models.Q(member__isnull=True)),
                 name="user_member_account_has_roster_entry",
             ),
+            models.CheckConstraint(
+                condition=models.Q(closed_at__isnull=True) | models.Q(is_active=False),
+                name="user_closed_account_is_inactive",
+            ),
         ]
 
     @property
@@ -79,6 +96,10 @@ class User(AbstractUser):
 
     def has_staff_role(self, *roles: str) -> bool:
         return self.kind == self.Kind.STAFF and self.staff_role in roles
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
 
 
 class ConsumerProfile(models.Model):

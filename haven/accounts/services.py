@@ -14,7 +14,7 @@ from haven.accounts.models import ConsumerProfile, User
 from haven.accounts.sessions import end_sessions
 from haven.audit import access
 from haven.plans.models import Member
-from haven.support.services import blocks_covering
+from haven.support.services import MEMBER_SERVICES_ROLES, blocks_covering
 
 # COPPA: no account at all under 13; under 18 only through a parent or guardian (ACC-8).
 MINIMUM_AGE = 13
@@ -313,3 +313,45 @@ def second_factor_reset(*, colleague: User, reason: str, actor: User, request=No
         request=request,
     )
     return ended
+
+
+# --- Closing an account (LOG-5) -------------------------------------------------------------
+
+# Who may close their own account; staff accounts end with the employment, elsewhere.
+CLOSABLE_KINDS = (
+    User.Kind.MEMBER,
+    User.Kind.CONSUMER,
+    User.Kind.CAREGIVER,
+    User.Kind.PRODUCER,
+    User.Kind.PROVIDER,
+)
+# Member services close an account at its owner's request, as they block online access.
+ACCOUNT_CLOSE_ROLES = MEMBER_SERVICES_ROLES
+ACCOUNT_CLOSE_REASON_MIN_LENGTH = 10
+
+
+@transaction.atomic
+def account_close(*, account: User, actor: User, reason: str = "") -> int:
+    """Close an account, by its owner or by member services with a reason: it is made inactive
+    (so signing in is refused, see `SignInForm`), every session ends, and who closed it, when
+    and why is kept on the account. The nightly retention run erases it once closed longer
+    than the notice states. Returns how many sessions were ended."""
+    by_staff = actor.pk != account.pk
+    if by_staff and not actor.has_staff_role(*ACCOUNT_CLOSE_ROLES):
+        raise PermissionDenied
+    if account.kind not in CLOSABLE_KINDS:
+        raise ValidationError(_("This kind of account cannot be closed here."), code="kind")
+    account = User.objects.select_for_update().get(pk=account.pk)
+    if account.closed_at is not None:
+        raise ValidationError(_("This account is already closed."), code="closed")
+    reason = " ".join(reason.split())
+    if by_staff and len(reason) < ACCOUNT_CLOSE_REASON_MIN_LENGTH:
+        raise ValidationError(
+            _("Say why in at least %(count)s characters.")
+            % {"count": ACCOUNT_CLOSE_REASON_MIN_LENGTH},
+            code="reason",
+        )
+    account.closed_at, account.closed_by, account.closed_reason = timezone.now(), actor, reason
+    account.is_active = False
+    account.save(update_fields=["closed_at", "closed_by", "closed_reason", "is_active"])
+    return end_sessions(account)

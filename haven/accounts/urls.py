@@ -31,3 +31,10 @@ urlpatterns += [
     path("second-factor/", views.second_factor, name="second_factor"),
     path("second-factor/reset/", views.second_factor_reset, name="second_factor_reset"),
 ]
+
+# Closing an account: its owner, or member services with a reason (LOG-5).
+urlpatterns += [
+    path("close/", views.account_close, name="account_close"),
+    path("staff/accounts/", views.staff_account_find, name="staff_account_find"),
+    path("staff/accounts/<int:pk>/", views.staff_account, name="staff_account"),
+]

@@ -13,7 +13,7 @@ from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import check_for_language, ngettext
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -72,6 +72,8 @@ def _reason_message(reason: str) -> str | None:
         return _("Your session reached its time limit. Sign in again to continue.")
     if reason == "ended":
         return _("You have signed out.")
+    if reason == "closed":
+        return _("Your account is closed and you are signed out everywhere.")
     return None
 
 
@@ -338,6 +340,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         "names_from_roster": user.member_id is not None,
         "session_count": live_sessions(user).count(),
         "consumer_profile": ConsumerProfile.objects.filter(user=user).first(),
+        "may_close": user.kind in services.CLOSABLE_KINDS,
     }
     return render(request, "accounts/profile.html", context)
 
@@ -511,3 +514,80 @@ def second_factor_reset(request: HttpRequest) -> HttpResponse:
     return render(
         request, "accounts/second_factor_reset.html", {"form": form, "colleagues": colleagues}
     )
+
+
+# --- Closing an account (LOG-5) ---------------------------------------------------------------
+from haven.accounts.forms import (  # noqa: E402
+    AccountCloseForm,
+    StaffAccountCloseForm,
+    StaffAccountFindForm,
+)
+from haven.privacy import facts  # noqa: E402
+from haven.privacy import views as privacy_views  # noqa: E402
+
+
+def _closed_account_period() -> str:
+    """The period the notice states for closed accounts, in words ("6 years")."""
+    return facts.retention_of("closed_accounts").period
+
+
+@kind_required(*services.CLOSABLE_KINDS)
+@require_recent_password
+@require_http_methods(["GET", "POST"])
+def account_close(request: HttpRequest) -> HttpResponse:
+    """The owner closes their account after reading what it does; they are signed out."""
+    form = AccountCloseForm(data=request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        services.account_close(account=request.user, actor=request.user)
+        logout(request)
+        return HttpResponseRedirect(reverse("accounts:login") + "?reason=closed")
+    context = {
+        "form": form,
+        "period": _closed_account_period(),
+        "may_request_deletion": request.user.kind in privacy_views.REQUEST_KINDS,
+    }
+    return render(request, "accounts/account_close.html", context)
+
+
+member_services_required = staff_required(*services.ACCOUNT_CLOSE_ROLES)
+
+
+@member_services_required
+@require_http_methods(["GET", "POST"])
+def staff_account_find(request: HttpRequest) -> HttpResponse:
+    """Member services find an account by username, to close it at its owner's request."""
+    form = StaffAccountFindForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        return redirect("accounts:staff_account", pk=form.cleaned_data["username"].pk)
+    return render(request, "accounts/staff_account_find.html", {"form": form})
+
+
+@member_services_required
+@require_recent_password
+@require_http_methods(["GET", "POST"])
+def staff_account(request: HttpRequest, pk: int) -> HttpResponse:
+    """An account's state, and closing it with a reason that stays on the account."""
+    account = get_object_or_404(
+        User.objects.select_related("closed_by").filter(kind__in=services.CLOSABLE_KINDS), pk=pk
+    )
+    form = StaffAccountCloseForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            ended = services.account_close(
+                account=account, actor=request.user, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as error:
+            form.add_error("reason" if error.code == "reason" else None, error)
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "The account is closed. %(count)s session was signed out.",
+                    "The account is closed. %(count)s sessions were signed out.",
+                    ended,
+                )
+                % {"count": ended},
+            )
+            return redirect("accounts:staff_account", pk=account.pk)
+    context = {"account": account, "form": form, "period": _closed_account_period()}
+    return render(request, "accounts/staff_account.html", context)

@@ -83,6 +83,13 @@ def consent_retention_days() -> int:
     return int(getattr(settings, "HAVEN_CONSENT_RETENTION_DAYS", 6 * 366))
 
 
+def closed_account_retention_days() -> int:
+    """A closed account is kept this long after closing (HIPAA's six-year documentation
+    period by default), then the nightly `haven privacy retention` erases it as a deletion
+    request would."""
+    return int(getattr(settings, "HAVEN_CLOSED_ACCOUNT_RETENTION_DAYS", 6 * 365))
+
+
 @dataclass(frozen=True)
 class Retention:
     what: str
@@ -159,6 +166,13 @@ def retention_periods() -> list[Retention]:
             "consents",
         ),
         Retention(
+            str(_("A closed account and its data, after it was closed; then it is erased")),
+            closed_account_retention_days(),
+            "HAVEN_CLOSED_ACCOUNT_RETENTION_DAYS",
+            RETENTION_JOB,
+            "closed_accounts",
+        ),
+        Retention(
             str(_("Encrypted backups")),
             backup_retention_days(),
             "HAVEN_BACKUP_RETENTION_DAYS",
@@ -166,6 +180,11 @@ def retention_periods() -> list[Retention]:
             "backups",
         ),
     ]
+
+
+def retention_of(category: str) -> Retention:
+    """The notice's statement for one category of the nightly run ("closed_accounts")."""
+    return next(item for item in retention_periods() if item.category == category)
 
 
 # --- Notices -------------------------------------------------------------------------------

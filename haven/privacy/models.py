@@ -642,18 +642,42 @@ class Archive(models.Model):
 
 
 class Erasure(models.Model):
-    """What an account deletion erased, field by field, and what stays and why (ACC-11)."""
+    """What the erasure of an account erased, field by field, and what stays and why (ACC-11):
+    at a deletion request, or by the nightly retention run once the account has been closed
+    longer than the notice states (LOG-5), which has no request and no person acting."""
 
-    request = models.OneToOneField(RightsRequest, on_delete=models.PROTECT, related_name="erasure")
+    class Cause(models.TextChoices):
+        REQUEST = "request", _("Deletion request")
+        CLOSED_ACCOUNT = "closed_account", _("Closed account past its retention period")
+
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="erasures"
+    )
+    cause = models.CharField(max_length=16, choices=Cause.choices, default=Cause.REQUEST)
+    request = models.OneToOneField(
+        RightsRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="erasure"
+    )
     erased_fields = models.JSONField(default=list)
     kept = models.JSONField(default=list)
     erased_at = models.DateTimeField(default=timezone.now)
     erased_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
 
+    class Meta:
+        constraints = [
+            # A request's erasure names the request and the officer who carried it out; the
+            # retention run's has neither.
+            models.CheckConstraint(
+                condition=models.Q(cause="request", request__isnull=False, erased_by__isnull=False)
+                | models.Q(cause="closed_account", request__isnull=True),
+                name="erasure_cause_matches_request",
+            ),
+            models.UniqueConstraint(fields=["account"], name="erasure_once_per_account"),
+        ]
+
     def __str__(self) -> str:
-        return f"erasure for request {self.request_id}"
+        return f"erasure of account {self.account_id} ({self.cause})"
 
 
 # --- Contact with the privacy officer (RIG-5) -----------------------------------------------
@@ -797,6 +821,7 @@ class RetentionCategory(models.TextChoices):
     CONSENTS = "consents", _("Replaced consent records")
     EXPORTS = "exports", _("Access archives (exports)")
     BACKUPS = "backups", _("Encrypted backups")
+    CLOSED_ACCOUNTS = "closed_accounts", _("Closed accounts")
 
 
 class LegalHold(models.Model):

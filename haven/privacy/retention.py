@@ -8,6 +8,9 @@
   only such rows (migration 0003).
 - `backups_prune`: backup files in `facts.backup_dir()` older than
   `facts.backup_retention_days()` are deleted.
+- closed accounts: an account closed longer than `facts.closed_account_retention_days()` is
+  erased by `haven.privacy.services.closed_account_erase`, exactly as a deletion request erases
+  one, and the `Erasure` records what went and what stays.
 
 The audit trail is append-only and never shortened: the notice states its period as a minimum.
 
@@ -35,15 +38,16 @@ from haven.privacy.models import ConsentRecord, LegalHold, RetentionCategory, Re
 # --- Legal holds ------------------------------------------------------------------------------
 
 
-def held(category: str) -> tuple[set[int], set[int]]:
-    """The member ids and account ids whose data in `category` an active hold keeps. A hold on
-    a member covers their account, and a hold on an account covers its member."""
+def held(category: str | None) -> tuple[set[int], set[int]]:
+    """The member ids and account ids whose data in `category` (in any category: None) an
+    active hold keeps. A hold on a member covers their account, and a hold on an account covers
+    its member."""
     from haven.accounts.models import User
 
     members: set[int] = set()
     accounts: set[int] = set()
     for hold in LegalHold.objects.filter(lifted_at__isnull=True):
-        if hold.covers(category):
+        if category is None or hold.covers(category):
             if hold.member_id:
                 members.add(hold.member_id)
             if hold.account_id:
@@ -56,6 +60,26 @@ def held(category: str) -> tuple[set[int], set[int]]:
         )
         accounts |= set(User.objects.filter(member_id__in=members).values_list("pk", flat=True))
     return members, accounts
+
+
+def holds_covering(*, account=None, member=None) -> QuerySet[LegalHold]:
+    """Active holds, in any category, on this account or member, or on the account's member or
+    the member's account. Erasing an account touches several categories (its e-mails, archives,
+    the account itself), so any such hold suspends the erasure of the whole account."""
+    from django.db.models import Q
+
+    from haven.accounts.models import User
+
+    if account is not None and member is None:
+        member = account.member
+    if member is not None and account is None:
+        account = User.objects.filter(member=member).first()
+    whom = Q(pk__in=[])
+    if account is not None:
+        whom |= Q(account=account)
+    if member is not None:
+        whom |= Q(member=member)
+    return LegalHold.objects.filter(whom, lifted_at__isnull=True)
 
 
 HOLD_ROLES = ("privacy_officer", "compliance")
@@ -247,6 +271,32 @@ def _backups(now: datetime) -> tuple[int, int]:
     return len(backups_prune(now)), 0
 
 
+def _closed_accounts(now: datetime) -> tuple[int, int]:
+    """Accounts closed longer than the notice's period, erased one per transaction as a
+    deletion request erases them; accounts under a legal hold (any category) are kept."""
+    from haven.accounts.models import User
+    from haven.privacy.models import Erasure
+    from haven.privacy.services import closed_account_erase
+
+    cutoff = now - timedelta(days=facts.closed_account_retention_days())
+    due = User.objects.filter(closed_at__lt=cutoff).exclude(
+        Exists(Erasure.objects.filter(account=OuterRef("pk")))
+    )
+    members, accounts = held(None)
+    erasable = due.exclude(pk__in=accounts).exclude(member__in=members)
+    kept = due.count() - erasable.count()
+    erased = 0
+    after = 0
+    while ids := list(
+        erasable.filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)[:BATCH_SIZE]
+    ):
+        for account in User.objects.filter(pk__in=ids).order_by("pk"):
+            if closed_account_erase(account=account, cutoff=cutoff) is not None:
+                erased += 1
+        after = ids[-1]
+    return erased, kept
+
+
 @dataclass(frozen=True)
 class Category:
     key: str
@@ -266,6 +316,11 @@ def categories() -> list[Category]:
             RetentionCategory.EXPORTS, lambda: max(1, facts.archive_link_hours() // 24), _exports
         ),
         Category(RetentionCategory.BACKUPS, facts.backup_retention_days, _backups),
+        Category(
+            RetentionCategory.CLOSED_ACCOUNTS,
+            facts.closed_account_retention_days,
+            _closed_accounts,
+        ),
     ]
 
 

@@ -1374,12 +1374,12 @@ def _care_installed() -> bool:
     return apps.is_installed("haven.care")
 
 
-def what_remains(request: RightsRequest) -> list[dict]:
-    """What stays after deletion and why: the clear statement the member reads (ACC-11).
+def what_remains(user: User | None, member: Member | None) -> list[dict]:
+    """What stays after an account's erasure and why: the clear statement the member reads
+    (ACC-11), at a deletion request or on closing the account.
 
-    Called before the erasure (the page that asks, and `account_erase` itself), so it can see
-    the account's own data."""
-    user, member = request.requester, request.member
+    Called before the erasure (the pages that ask, and `account_data_erase` itself), so it can
+    see the account's own data."""
     kept = [
         {
             "what": _("Encrypted backups made before the deletion"),
@@ -1585,7 +1585,7 @@ def _erase_mail(user: User, address: str, erased: list[str]) -> None:
         erased.append("mail.EmailPreference (all)")
 
 
-def _erase_care(user: User, member: Member | None, actor: User, erased: list[str]) -> None:
+def _erase_care(user: User, member: Member | None, actor: User | None, erased: list[str]) -> None:
     """Booking preferences, invitations (and their e-mails' words) and reviews go; a consumer's
     appointments keep their time and practice but lose the reason and the copy shared; upcoming
     ones are cancelled so the practice sees it. A member's appointments are part of the plan
@@ -1643,7 +1643,7 @@ def _erase_care(user: User, member: Member | None, actor: User, erased: list[str
         erased += ["care.Appointment.reason", "care.Appointment.shared (the practice's copy)"]
 
 
-def _erase_apps_and_plans(user: User, actor: User, erased: list[str]) -> None:
+def _erase_apps_and_plans(user: User, actor: User | None, erased: list[str]) -> None:
     """Every app the account connected loses its access (tokens and codes deleted, the
     authorisation revoked and kept for the accounting); applications still waiting are
     withdrawn and deleted; quotes lose the producer's name."""
@@ -1668,16 +1668,86 @@ def _erase_apps_and_plans(user: User, actor: User, erased: list[str]) -> None:
         erased.append("plans.Quote.producer")
 
 
+class AccountHeld(ValidationError):
+    """An erasure refused because a legal hold covers the person: the request stays open."""
+
+
+def _refuse_if_held(user: User, member: Member | None) -> None:
+    from haven.privacy.retention import holds_covering
+
+    hold = holds_covering(account=user, member=member).select_related("placed_by").first()
+    if hold is not None:
+        raise AccountHeld(
+            _(
+                "A legal hold placed on %(date)s covers this person (%(reason)s): their data "
+                "cannot be erased while it stands. The request stays open; carry it out once "
+                "the hold is lifted."
+            )
+            % {"date": timezone.localdate(hold.placed_at).isoformat(), "reason": hold.reason},
+            code="held",
+        )
+
+
 @transaction.atomic
 def account_erase(*, request: RightsRequest, actor: User) -> Erasure:
-    """Erase or de-identify the account's personal data, record each field erased and what
-    remains, and close the account; the roster and the trail stay as the law requires."""
+    """Carry out a deletion request: erase the account (`account_data_erase`), unless a legal
+    hold covers the person (LOG-5), then complete the request."""
     _require_officer(actor)
     request = RightsRequest.objects.select_for_update().get(pk=request.pk)
     if request.kind != RequestKind.DELETION or not request.is_open:
         raise ValidationError(_("This request is not waiting for a deletion."), code="closed")
-    user = User.objects.select_for_update().get(pk=request.requester_id)
-    kept = what_remains(request)
+    user = request.requester
+    _refuse_if_held(user, request.member or user.member)
+    erasure = account_data_erase(
+        account=user,
+        member=request.member,
+        cause=Erasure.Cause.REQUEST,
+        request=request,
+        actor=actor,
+    )
+    request.status, request.completed_at, request.decided_by = (
+        RequestStatus.COMPLETED,
+        timezone.now(),
+        actor,
+    )
+    request.save(update_fields=["status", "completed_at", "decided_by"])
+    _event(request, "erased", actor=actor)
+    return erasure
+
+
+def closed_account_erase(*, account: User, cutoff: datetime) -> Erasure | None:
+    """The retention run's erasure of one account closed before `cutoff` (LOG-5): as a deletion
+    request erases it, with no request and no person acting. None when, by the time its row is
+    locked, the account is no longer due (reopened, already erased) or a legal hold covers it."""
+    with transaction.atomic():
+        account = User.objects.select_for_update().get(pk=account.pk)
+        if account.closed_at is None or account.closed_at >= cutoff:
+            return None
+        if Erasure.objects.filter(account=account).exists():
+            return None
+        try:
+            _refuse_if_held(account, account.member)
+        except AccountHeld:
+            return None
+        return account_data_erase(
+            account=account, member=account.member, cause=Erasure.Cause.CLOSED_ACCOUNT
+        )
+
+
+@transaction.atomic
+def account_data_erase(
+    *,
+    account: User,
+    member: Member | None,
+    cause: str,
+    request: RightsRequest | None = None,
+    actor: User | None = None,
+) -> Erasure:
+    """The one erasure of an account, for a deletion request and for the retention run alike:
+    erase or de-identify its personal data, record each field erased and what remains, and
+    close it; the roster and the trail stay as the law requires. Callers check legal holds."""
+    user = User.objects.select_for_update().get(pk=account.pk)
+    kept = what_remains(user, member)
     address = user.email
     erased = []
     for name in ERASED_USER_FIELDS:
@@ -1687,6 +1757,12 @@ def account_erase(*, request: RightsRequest, actor: User) -> Erasure:
     user.username = f"erased-{user.pk}"
     user.set_unusable_password()
     user.is_active = False
+    if user.closed_at is None:
+        user.closed_at, user.closed_by = timezone.now(), actor
+    if user.closed_reason:
+        # Written by member services when they closed it; it may name the person.
+        erased.append("accounts.User.closed_reason")
+        user.closed_reason = ""
     user.save()
     from django.contrib.sessions.models import Session
 
@@ -1715,19 +1791,16 @@ def account_erase(*, request: RightsRequest, actor: User) -> Erasure:
         status=Archive.Status.EXPIRED, content_sealed=b"", wrapped_key=b"", kek_id=""
     )
     _erase_mail(user, address, erased)
-    _erase_care(user, request.member, actor, erased)
+    _erase_care(user, member, actor, erased)
     _erase_apps_and_plans(user, actor, erased)
-    erasure = Erasure.objects.create(
-        request=request, erased_fields=erased, kept=kept, erased_by=actor
+    return Erasure.objects.create(
+        account=user,
+        cause=cause,
+        request=request,
+        erased_fields=erased,
+        kept=kept,
+        erased_by=actor,
     )
-    request.status, request.completed_at, request.decided_by = (
-        RequestStatus.COMPLETED,
-        timezone.now(),
-        actor,
-    )
-    request.save(update_fields=["status", "completed_at", "decided_by"])
-    _event(request, "erased", actor=actor)
-    return erasure
 
 
 # --- Contact with the privacy officer (RIG-5) -----------------------------------------------

@@ -97,6 +97,7 @@ def center(request: HttpRequest) -> HttpResponse:
         context["open_requests"] = RightsRequest.objects.filter(
             requester=request.user, status__in=OPEN_STATUSES
         ).count()
+        context["closed_account_period"] = facts.retention_of("closed_accounts").period
     return render(request, "privacy/center.html", context)
 
 
@@ -516,9 +517,7 @@ def request_new(request: HttpRequest, kind: str) -> HttpResponse:
                 return redirect("privacy:request_detail", pk=made.pk)
     remains = None
     if kind == RequestKind.DELETION:
-        remains = services.what_remains(
-            RightsRequest(kind=kind, requester=request.user, member=member)
-        )
+        remains = services.what_remains(request.user, member)
     return render(
         request,
         "privacy/request_new.html",
@@ -563,6 +562,13 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     elif request.method == "POST":
         raise PermissionDenied
     erasure = getattr(rights_request, "erasure", None)
+    # The member is told only that the law makes Haven keep the data for now: a hold's reason
+    # (an investigation, a lawsuit) is confidential.
+    on_hold = (
+        rights_request.kind == RequestKind.DELETION
+        and rights_request.is_open
+        and retention.holds_covering(account=request.user, member=rights_request.member).exists()
+    )
     return render(
         request,
         "privacy/request_detail.html",
@@ -573,6 +579,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "events": rights_request.events.all(),
             "disagreement": disagreement,
             "erasure": erasure,
+            "on_hold": on_hold,
         },
     )
 
@@ -739,6 +746,7 @@ def staff_request(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("The request is updated."))
             return redirect("privacy:staff_request", pk=pk)
+    waiting_deletion = rights_request.kind == RequestKind.DELETION and rights_request.is_open
     return render(
         request,
         "privacy/staff/request.html",
@@ -751,9 +759,15 @@ def staff_request(request: HttpRequest, pk: int) -> HttpResponse:
             "erase": erase,
             "events": rights_request.events.all(),
             "erasure": getattr(rights_request, "erasure", None),
-            "remains": services.what_remains(rights_request)
-            if rights_request.kind == RequestKind.DELETION and rights_request.is_open
+            "remains": services.what_remains(rights_request.requester, rights_request.member)
+            if waiting_deletion
             else None,
+            # The officer sees each hold that keeps the deletion waiting, with its reason.
+            "holds": retention.holds_covering(
+                account=rights_request.requester, member=rights_request.member
+            ).select_related("placed_by")
+            if waiting_deletion
+            else [],
             "field_label": Member._meta.get_field(rights_request.field).verbose_name
             if rights_request.field
             else "",

@@ -1,5 +1,23 @@
 from haven.accounts.models import UserSession
-from haven.testing.access import ALL_STAFF, CONSUMER, EVERYONE, SIGNED_IN, STAFF, Rule
+from haven.testing.access import (
+    ALL_STAFF,
+    CAREGIVER,
+    CONSUMER,
+    EVERYONE,
+    MEMBERS,
+    PENDING_PRODUCER,
+    PRODUCER,
+    PROVIDER,
+    SIGNED_IN,
+    STAFF,
+    Rule,
+)
+
+MEMBER_SERVICES = {STAFF["customer_service"], STAFF["administrator"]}
+
+
+def alices_account(case) -> dict:
+    return {"pk": case.alice.pk}
 
 
 def someone_elses_session(case) -> dict:
@@ -47,5 +65,17 @@ RULES = [
         "accounts:second_factor_reset",
         allow={STAFF["compliance"], STAFF["administrator"]},
         note="compliance and the administrator reset a colleague's lost second factor",
+    ),
+    Rule(
+        "accounts:account_close",
+        allow=MEMBERS | {CAREGIVER, CONSUMER, PRODUCER, PENDING_PRODUCER, PROVIDER},
+        note="the owner reads what closing does; staff and employer accounts end elsewhere",
+    ),
+    Rule("accounts:staff_account_find", allow=MEMBER_SERVICES),
+    Rule(
+        "accounts:staff_account",
+        kwargs=alices_account,
+        allow=MEMBER_SERVICES,
+        note="member services close an account at its owner's request, with a reason",
     ),
 ]

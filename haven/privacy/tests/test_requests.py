@@ -544,7 +544,7 @@ class DeletionTests(HavenTestCase):
                 )
             )
 
-        before = services.what_remains(RightsRequest(kind="deletion", requester=consumer))
+        before = services.what_remains(consumer, None)
         erasure = self.erase(consumer)
 
         self.assertEqual(erasure.kept, before)

@@ -16,6 +16,8 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from haven.accounts.models import User
+from haven.accounts.services import account_close
 from haven.mail.models import EmailStatus, OutgoingEmail
 from haven.messaging.models import Conversation
 from haven.privacy import facts, retention
@@ -38,6 +40,7 @@ PERIODS = {
     "HAVEN_MAIL_KEEP_DAYS": 60,
     "HAVEN_CONSENT_RETENTION_DAYS": 400,
     "HAVEN_BACKUP_RETENTION_DAYS": 20,
+    "HAVEN_CLOSED_ACCOUNT_RETENTION_DAYS": 2190,
 }
 
 
@@ -156,6 +159,8 @@ class RetentionRunTests(HavenTestCase):
         alice = self.data_of(self.alice_member, self.alice, "alice")
         expired = self.archive(self.alice, -1)
         current = self.archive(self.elena, 5)
+        account_close(account=self.consumer, actor=self.consumer)
+        User.objects.filter(pk=self.consumer.pk).update(closed_at=ago(2191))
         out = io.StringIO()
         with mock.patch("haven.privacy.retention.BATCH_SIZE", 1):
             call_command("privacy", "retention", stdout=out)
@@ -183,6 +188,7 @@ class RetentionRunTests(HavenTestCase):
                 "consents": 1,
                 "exports": 1,
                 "backups": 1,
+                "closed_accounts": 1,
             },
         )
         self.assertTrue(all(entry.error == "" for entry in runs.values()))
@@ -301,11 +307,13 @@ class RetentionRunTests(HavenTestCase):
             self.assertEqual(item.job, "haven privacy retention")
         self.assertEqual(run_days["messages"], 365)
         self.assertEqual(run_days["web_logs"], 30)
+        self.assertEqual(run_days["closed_accounts"], 2190)
         page = self.client.get(reverse("privacy:notice_current"))
         for item in stated.values():
             self.assertContains(page, f"<td>{item.what}</td><td>{item.described}</td>")
         self.assertContains(page, "after the conversation is closed</td><td>1 year</td>")
         self.assertContains(page, "<td>60 days</td>")
+        self.assertContains(page, "after it was closed; then it is erased</td><td>6 years</td>")
 
 
 @override_settings(HAVEN_MESSAGE_RETENTION_DAYS=365)
@@ -383,7 +391,7 @@ class HoldInWhatRemainsTests(HavenTestCase):
         def held_messages():
             return [
                 item["until"]
-                for item in services.what_remains(request)
+                for item in services.what_remains(request.requester, request.member)
                 if item["what"] == "Secure messages under a legal hold"
             ]
 
