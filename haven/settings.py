@@ -385,10 +385,10 @@ if env_str("HAVEN_GEOIP_PATH"):
 # a reused refresh token revokes its whole family.
 # django-oauth-toolkit's default models, named so that migrations resolve them.
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
-OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"  # noqa: S105 - a model name
-OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"  # noqa: S105 - a model name
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"  # noqa: S105 - a model name  # nosec B105
+OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"  # noqa: S105 - a model name  # nosec B105
 OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
-OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"  # noqa: S105 - a model name
+OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"  # noqa: S105 - a model name  # nosec B105
 from haven.fhir.keys import checked_rsa_key, throwaway_rsa_key  # noqa: E402
 
 OAUTH2_PROVIDER = {
@@ -400,26 +400,26 @@ OAUTH2_PROVIDER = {
         if PRODUCTION
         else checked_rsa_key(env_str("HAVEN_OIDC_KEY") or throwaway_rsa_key())
     ),
-    "ID_TOKEN_EXPIRE_SECONDS": 3600,
+    "ID_TOKEN_EXPIRE_SECONDS": 3600,  # nosec B105  # a lifetime, not a password
     "PKCE_REQUIRED": True,
     "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
     "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
-    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
-    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,  # nosec B105  # a switch
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,  # nosec B105  # a switch
     "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
-    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
-    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,  # nosec B105  # a switch
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,  # nosec B105  # a switch
     "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
     "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
     "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https"] if PRODUCTION else ["https", "http"],
     "ALLOW_URI_WILDCARDS": False,
-    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,  # nosec B105  # a lifetime, not a password
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
     "REFRESH_TOKEN_EXPIRE_SECONDS": 90 * 24 * 3600,
-    "ROTATE_REFRESH_TOKEN": True,
-    "REFRESH_TOKEN_REUSE_PROTECTION": True,
-    "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
+    "ROTATE_REFRESH_TOKEN": True,  # nosec B105  # a switch
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,  # nosec B105  # a switch
+    "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,  # nosec B105  # a lifetime, not a password
     "OAUTH2_VALIDATOR_CLASS": "haven.fhir.oauth.SmartValidator",
     "SCOPES_BACKEND_CLASS": "haven.fhir.oauth.SmartScopes",
     "REQUEST_APPROVAL_PROMPT": "force",

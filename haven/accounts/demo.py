@@ -6,7 +6,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from haven.accounts.models import User
 from haven.plans.models import Member
 
-DEMO_PASSWORD = "haven-demo-2026"  # noqa: S105 - printed for the demo; refused in production
+DEMO_PASSWORD = "haven-demo-2026"  # noqa: S105 - printed for the demo; refused in production  # nosec B105
 # A fixed TOTP key for demo staff, so `haven demo_code USER` can print the current code.
 DEMO_TOTP_KEY = "3132333435363738393031323334353637383930"
 

@@ -11,7 +11,7 @@ in PGPASSWORD, never on the command line. Nothing is restored unless every chunk
 import os
 import shutil
 import sqlite3
-import subprocess  # noqa: S404  (pg_dump and pg_restore, fixed argument lists)
+import subprocess  # noqa: S404  (pg_dump and pg_restore, fixed argument lists)  # nosec B404
 import tempfile
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -137,7 +137,7 @@ def _sqlite_backup(db: dict, target, key: bytes, chunk_size: int) -> int:
 
 def _postgres_backup(db: dict, target, key: bytes, chunk_size: int) -> int:
     args, env = _pg_args_env(db)
-    process = subprocess.Popen(  # noqa: S603
+    process = subprocess.Popen(  # noqa: S603  # nosec B603  # pg_dump, fixed arguments, no shell
         [_client("pg_dump"), "--format=custom", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -214,7 +214,7 @@ def _postgres_restore(db: dict, path: Path, key: bytes) -> int:
             _kind, size = stream.decrypt_stream(source, target, key)
         args, env = _pg_args_env(db)
         connections.close_all()
-        result = subprocess.run(  # noqa: S603
+        result = subprocess.run(  # noqa: S603  # nosec B603  # pg_restore, fixed arguments, no shell
             [
                 pg_restore,
                 "--clean",

@@ -146,7 +146,7 @@ def caregiver_invitation_accept(*, token: str, actor: User, at: datetime | None 
         raise ValidationError(refusal, code="refused")
     grant.grantee = actor
     grant.accepted_at = at or timezone.now()
-    grant.invitation_token_hash = ""
+    grant.invitation_token_hash = ""  # nosec B105  # the used invitation's hash is cleared
     grant.save(update_fields=["grantee", "accepted_at", "invitation_token_hash"])
     return grant
 
@@ -199,7 +199,7 @@ def grant_revoke(*, grant: Grant, actor: User, note: str = "") -> Grant:
     grant.revoked_at = timezone.now()
     grant.revoked_by = actor
     grant.revocation_note = note.strip()
-    grant.invitation_token_hash = ""
+    grant.invitation_token_hash = ""  # nosec B105  # the used invitation's hash is cleared
     grant.save(
         update_fields=["revoked_at", "revoked_by", "revocation_note", "invitation_token_hash"]
     )

@@ -84,7 +84,7 @@ def app_register(
     )
     secret = application.client_secret if confidential else ""
     if not confidential:
-        application.client_secret = ""
+        application.client_secret = ""  # nosec B105  # a public client has no secret
     application.save()
     app = RegisteredApp.objects.create(
         application=application,

@@ -367,14 +367,14 @@ def upsert(
         f"{column(name)} = {table}.{column(name)} + excluded.{column(name)}"
         for name in increment or []
     ]
-    action = "DO UPDATE SET " + ", ".join(changes) if changes else "DO NOTHING"
+    action = "DO UPDATE SET " + ", ".join(changes) if changes else "DO NOTHING"  # nosec B608  # column names from the model
     # Table and column names come from the models, never from the file.
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # One staging table per model and column list, kept for the session and emptied.
             staging = quote(f"import_{opts.db_table}_{zlib.crc32(column_list.encode()):08x}")
             cursor.execute(
-                f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} AS "  # noqa: S608
+                f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} AS "  # noqa: S608  # nosec B608
                 f"SELECT {column_list} FROM {table} WITH NO DATA"
             )
             cursor.execute(f"TRUNCATE {staging}")
@@ -382,12 +382,12 @@ def upsert(
                 for row in rows:
                     copy.write_row(row)
             cursor.execute(
-                f"INSERT INTO {table} ({column_list}) SELECT {column_list} "  # noqa: S608
+                f"INSERT INTO {table} ({column_list}) SELECT {column_list} "  # noqa: S608  # nosec B608
                 f"FROM {staging} ON CONFLICT ({conflict}) {action}"
             )
         else:
             cursor.executemany(
-                f"INSERT INTO {table} ({column_list}) "  # noqa: S608
+                f"INSERT INTO {table} ({column_list}) "  # noqa: S608  # nosec B608
                 f"VALUES ({', '.join(['%s'] * len(columns))}) ON CONFLICT ({conflict}) {action}",
                 rows,
             )
@@ -416,7 +416,7 @@ def keys_to_ids(model: type[Model], key: str, keys: Iterable[str]) -> dict[str, 
     condition, params = where_in(column, keys)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {column}, {quote(opts.pk.column)} FROM {quote(opts.db_table)} "  # noqa: S608
+            f"SELECT {column}, {quote(opts.pk.column)} FROM {quote(opts.db_table)} "  # noqa: S608  # nosec B608
             f"WHERE {condition}",
             params,
         )
