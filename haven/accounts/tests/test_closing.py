@@ -86,6 +86,8 @@ class AccountClosingTests(HavenTestCase):
     def test_member_services_close_an_account_with_a_reason_that_is_kept_on_it(self):
         alice_device = self.sign_in(self.alice, self.client_class())
         staff = reauthenticated(self.sign_in(self.representative))
+        workspace = staff.get(reverse("front:staff_home"))
+        self.assertContains(workspace, reverse("accounts:staff_account_find"))
         found = staff.post(reverse("accounts:staff_account_find"), {"username": "ALICE"})
         page_url = reverse("accounts:staff_account", kwargs={"pk": self.alice.pk})
         self.assertRedirects(found, page_url)
