@@ -370,6 +370,24 @@ if PRODUCTION and HAVEN_SMS_GATEWAY_URL and not HAVEN_SMS_GATEWAY_URL.startswith
     raise ImproperlyConfigured("HAVEN_SMS_GATEWAY_URL must be https: texts never travel in clear")
 HAVEN_SMS_GATEWAY_TOKEN = env_str("HAVEN_SMS_GATEWAY_TOKEN", "") or ""
 HAVEN_SMS_SENDER = env_str("HAVEN_SMS_SENDER", "") or ""
+# Push notifications (MSG-4): Web Push signed with the site's VAPID key (`haven push keys` makes
+# one); unset, push is recorded but not sent. Haven posts only to the push services listed here:
+# the browser gives the address, and nothing else may be reached from the server that way.
+HAVEN_VAPID_PRIVATE_KEY = env_str("HAVEN_VAPID_PRIVATE_KEY", "") or ""
+HAVEN_VAPID_SUBJECT = env_str("HAVEN_VAPID_SUBJECT", "") or "mailto:" + (
+    DEFAULT_FROM_EMAIL.rsplit("<", 1)[-1].rstrip(">").strip()
+)
+HAVEN_PUSH_SERVICES = env_list(
+    "HAVEN_PUSH_SERVICES",
+    [
+        "fcm.googleapis.com",
+        "updates.push.services.mozilla.com",
+        "*.notify.windows.com",
+        "web.push.apple.com",
+        "*.push.apple.com",
+    ],
+)
+HAVEN_PUSH_TTL_SECONDS = env_int("HAVEN_PUSH_TTL_SECONDS", 24 * 3600)
 # Audit checkpoints are signed and written where the database administrator cannot rewrite them.
 HAVEN_AUDIT_CHECKPOINT_KEY = env_str("HAVEN_AUDIT_CHECKPOINT_KEY", "")
 if env_str("HAVEN_AUDIT_CHECKPOINT_DIR"):

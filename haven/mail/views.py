@@ -39,7 +39,7 @@ from haven.mail.models import (
     PortalRecipient,
     address_hash,
 )
-from haven.messaging.models import OutgoingText
+from haven.messaging.models import OutgoingPush, OutgoingText
 
 # --- The portal's own session (separate from Haven accounts) -----------------------------------
 
@@ -474,6 +474,9 @@ def outbox(request: HttpRequest) -> HttpResponse:
         context["failed_texts"] = OutgoingText.objects.filter(
             status=OutgoingText.Status.FAILED
         ).only("to_number", "attempts", "last_error", "created_at")[:200]
+        context["failed_pushes"] = OutgoingPush.objects.filter(
+            status=OutgoingPush.Status.FAILED
+        ).select_related("device")[:200]
     return render(request, "mail/outbox.html", context)
 
 

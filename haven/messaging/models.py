@@ -370,6 +370,7 @@ class Notification(models.Model):
         QUEUED = "queued", _("Queued for sending")
         NO_PROVIDER = "no_provider", _("Waiting: no provider configured for this channel")
         NO_ADDRESS = "no_address", _("Not sent: no address on file")
+        NO_DEVICE = "no_device", _("Not sent: push is not turned on on any device")
         OPTED_OUT = "opted_out", _("Not sent: the person opted out of these e-mails")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Not sent: the provider refused it")
@@ -395,11 +396,12 @@ class Notification(models.Model):
         return f"{self.channel} to {self.user}"
 
 
-class OutgoingText(models.Model):
-    """One text in the SMS outbox, written in the same transaction as the message it announces.
+class NotificationOutbox(models.Model):
+    """What every notification outbox row has: a state, attempts with backoff, the last error.
 
-    Its body is Haven's fixed wording (a secure message waits, and the link): never anything of
-    the message (MSG-4). The idempotency key goes to the gateway, so a retry never sends twice.
+    A row is written in the same transaction as the message it announces, claimed by one worker
+    with a conditional UPDATE (queued -> sending) and finished once (sending -> sent, failed or
+    cancelled), so two workers never send it both and nothing is lost when a worker dies.
     """
 
     class Status(models.TextChoices):
@@ -407,36 +409,86 @@ class OutgoingText(models.Model):
         SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
-        CANCELLED = "cancelled", _("Not sent: texts turned off")
+        CANCELLED = "cancelled", _("Not sent: turned off")
 
-    notification = models.OneToOneField(Notification, on_delete=models.CASCADE, related_name="text")
-    idempotency_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    to_number = models.CharField(_("to"), max_length=20)
-    body = models.CharField(max_length=480)
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.QUEUED
     )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     last_error = models.CharField(_("last error"), max_length=500, blank=True)
-    gateway_reference = models.CharField(max_length=100, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        abstract = True
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="%(class)s_due"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(status__in=["queued", "sending", "sent", "failed", "cancelled"]),
-                name="outgoing_text_status_known",
+                name="%(class)s_status_known",
             ),
             models.CheckConstraint(
                 condition=~models.Q(status="sent") | models.Q(sent_at__isnull=False),
-                name="outgoing_text_sent_has_time",
+                name="%(class)s_sent_has_time",
             ),
         ]
 
+
+class OutgoingText(NotificationOutbox):
+    """One text in the SMS outbox, written in the same transaction as the message it announces.
+
+    Its body is Haven's fixed wording (a secure message waits, and the link): never anything of
+    the message (MSG-4). The idempotency key goes to the gateway, so a retry never sends twice.
+    """
+
+    notification = models.OneToOneField(Notification, on_delete=models.CASCADE, related_name="text")
+    idempotency_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    to_number = models.CharField(_("to"), max_length=20)
+    body = models.CharField(max_length=480)
+    gateway_reference = models.CharField(max_length=100, blank=True)
+
     def __str__(self) -> str:
         return f"text {self.idempotency_key} ({self.status})"
+
+
+class PushDevice(models.Model):
+    """A browser or phone where the person turned push notifications on (MSG-4).
+
+    The endpoint is the push service's address for that one browser, and the keys are the
+    browser's own: Haven encrypts each notification for it alone. A device that the push service
+    reports gone (404, 410) is deleted.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="push_devices"
+    )
+    endpoint = models.URLField(max_length=1000, unique=True)
+    p256dh = models.CharField(max_length=100)
+    auth = models.CharField(max_length=40)
+    # "Firefox on Android": shown in the device list so the person knows which one to remove.
+    label = models.CharField(_("device"), max_length=100)
+    created_at = models.DateTimeField(_("turned on"), default=timezone.now)
+    last_sent_at = models.DateTimeField(_("last notification"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"push device {self.pk} of {self.user_id}"
+
+
+class OutgoingPush(NotificationOutbox):
+    """One push notification to one device, in the push outbox. Its payload is made at sending
+    time from Haven's fixed wording in the person's language and the link: never the message."""
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="pushes")
+    # Null once the device is removed or gone: the row stays as the record of the attempt.
+    device = models.ForeignKey(PushDevice, on_delete=models.SET_NULL, null=True, related_name="+")
+
+    def __str__(self) -> str:
+        return f"push {self.pk} ({self.status})"

@@ -43,7 +43,7 @@ from haven.caregivers.services import acting_member, grant_for
 from haven.mail import links
 from haven.mail.models import OutgoingEmail
 from haven.mail.services import secure_message_notify
-from haven.messaging import clamd, sms
+from haven.messaging import clamd, push, sms
 from haven.messaging.models import (
     TOPIC_ROUTES,
     Attachment,
@@ -51,9 +51,12 @@ from haven.messaging.models import (
     Conversation,
     Message,
     Notification,
+    NotificationOutbox,
     NotificationPreference,
+    OutgoingPush,
     OutgoingText,
     Participant,
+    PushDevice,
     Queue,
     ScanStatus,
     Topic,
@@ -995,8 +998,7 @@ def _email_waiting_message(*, user: User, message: Message) -> str:
 def notify_new_message(message: Message) -> list[Notification]:
     """Tell each recipient by the channels they chose; nothing of the message goes with it.
 
-    E-mail and text go through their outboxes in the caller's transaction. Push is recorded,
-    not sent: no push provider is connected.
+    E-mail, text and push go through their outboxes in the caller's transaction.
     """
     made = []
     for user in recipients_of(message):
@@ -1013,18 +1015,11 @@ def notify_new_message(message: Message) -> list[Notification]:
         if preference.by_text:
             made.append(_text_waiting_message(user=user, message=message))
         if preference.by_push:
-            made.append(
-                Notification.objects.create(
-                    user=user,
-                    message=message,
-                    channel=Notification.Channel.PUSH,
-                    status=Notification.Status.NO_PROVIDER,
-                )
-            )
+            made.append(_push_waiting_message(user=user, message=message))
     return made
 
 
-# --- Text notifications through the SMS gateway (MSG-4) --------------------------------------
+# --- Text and push notifications (MSG-4) -------------------------------------------------------
 
 
 def text_waiting_body(*, user: User, link: str) -> str:
@@ -1034,6 +1029,14 @@ def text_waiting_body(*, user: User, link: str) -> str:
             "site": settings.SITE_NAME,
             "link": link,
         }
+
+
+def push_waiting_payload(*, user: User, link: str) -> dict:
+    """The only push Haven sends: its name, fixed wording in the person's language, the link."""
+    language = user.language or settings.LANGUAGE_CODE
+    with translation.override(language):
+        body = _("A secure message is waiting for you. Sign in to read it.")
+    return {"title": settings.SITE_NAME, "body": body, "url": link, "lang": language}
 
 
 def _text_waiting_message(*, user: User, message: Message) -> Notification:
@@ -1055,119 +1058,238 @@ def _text_waiting_message(*, user: User, message: Message) -> Notification:
             to_number=number,
             body=text_waiting_body(user=user, link=link),
         )
-        _enqueue_text(text)
+        _enqueue(text)
     return notification
 
 
-def _enqueue_text(text: OutgoingText) -> None:
-    from haven.messaging.tasks import send_outgoing_text
+def _push_waiting_message(*, user: User, message: Message) -> Notification:
+    """Record the push notification; with a VAPID key, queue one push per device turned on."""
+    devices = list(PushDevice.objects.filter(user=user))
+    if not push.is_configured():
+        status = Notification.Status.NO_PROVIDER
+    elif not devices:
+        status = Notification.Status.NO_DEVICE
+    else:
+        status = Notification.Status.QUEUED
+    notification = Notification.objects.create(
+        user=user, message=message, channel=Notification.Channel.PUSH, status=status
+    )
+    if status == Notification.Status.QUEUED:
+        for device in devices:
+            _enqueue(OutgoingPush.objects.create(notification=notification, device=device))
+    return notification
 
-    task = send_outgoing_text
-    if text.next_attempt_at > timezone.now():
-        task = task.using(run_after=text.next_attempt_at)
-    task.enqueue(text.pk)
+
+def _enqueue(item: NotificationOutbox) -> None:
+    from haven.messaging.tasks import send_outgoing_push, send_outgoing_text
+
+    task = send_outgoing_text if isinstance(item, OutgoingText) else send_outgoing_push
+    if item.next_attempt_at > timezone.now():
+        task = task.using(run_after=item.next_attempt_at)
+    task.enqueue(item.pk)
 
 
-def text_max_attempts() -> int:
+def notification_max_attempts() -> int:
     return int(getattr(settings, "HAVEN_SMS_MAX_ATTEMPTS", 8))
 
 
-def text_retry_delay(attempts: int) -> timedelta:
+def notification_retry_delay(attempts: int) -> timedelta:
     """Exponential backoff like the mail outbox's: one minute, two, four... at most six hours."""
     base = int(getattr(settings, "HAVEN_SMS_RETRY_SECONDS", 60))
     return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 6 * 3600))
 
 
+def _claim(model: type[NotificationOutbox], pk: int) -> bool:
+    """queued -> sending for one worker only: a conditional UPDATE that a second worker loses."""
+    now = timezone.now()
+    return bool(
+        model.objects.filter(
+            pk=pk, status=NotificationOutbox.Status.QUEUED, next_attempt_at__lte=now
+        ).update(
+            status=NotificationOutbox.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+        )
+    )
+
+
 def outgoing_text_send(*, text_id: int) -> str:
     """Send one queued text; the worker runs this. Returns the text's new status.
 
-    A conditional UPDATE claims the row (queued -> sending), so two workers never send it both.
     If the gateway took the text and its answer was lost, the retry carries the same
     Idempotency-Key and the gateway sends nothing new.
     """
-    now = timezone.now()
-    claimed = OutgoingText.objects.filter(
-        pk=text_id, status=OutgoingText.Status.QUEUED, next_attempt_at__lte=now
-    ).update(status=OutgoingText.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
-    if not claimed:
+    if not _claim(OutgoingText, text_id):
         return "not-claimed"
     text = OutgoingText.objects.select_related("notification__user").get(pk=text_id)
     user = text.notification.user
     if not (user.is_active and preferences_for(user).by_text):
-        _text_finish(text, status=OutgoingText.Status.CANCELLED, error="texts turned off")
-        return OutgoingText.Status.CANCELLED
+        return _finish(text, status=OutgoingText.Status.CANCELLED, error="texts turned off")
     try:
         reference = sms.send(
             to=text.to_number, body=text.body, idempotency_key=str(text.idempotency_key)
         )
     except sms.GatewayError as error:
-        return _text_failure(text, error)
-    _text_finish(text, status=OutgoingText.Status.SENT, reference=reference)
-    return OutgoingText.Status.SENT
+        return _failure(text, error)
+    return _finish(text, status=OutgoingText.Status.SENT, gateway_reference=reference)
 
 
-NOTIFICATION_STATUS_OF_TEXT = {
-    OutgoingText.Status.SENT: Notification.Status.SENT,
-    OutgoingText.Status.FAILED: Notification.Status.FAILED,
-    OutgoingText.Status.CANCELLED: Notification.Status.WITHDRAWN,
-}
+def outgoing_push_send(*, push_id: int) -> str:
+    """Send one queued push to its device; the worker runs this. Returns the push's new status.
 
-
-@transaction.atomic
-def _text_finish(text: OutgoingText, *, status: str, error: str = "", reference: str = "") -> None:
-    values = {"status": status, "last_error": error, "gateway_reference": reference}
-    if status == OutgoingText.Status.SENT:
-        values["sent_at"] = timezone.now()
-    finished = OutgoingText.objects.filter(pk=text.pk, status=OutgoingText.Status.SENDING).update(
-        **values
-    )
-    if finished:
-        Notification.objects.filter(pk=text.notification_id).update(
-            status=NOTIFICATION_STATUS_OF_TEXT[status]
+    A device its push service reports gone is forgotten. The push service keeps one notification
+    per topic, so a push sent again after a lost answer shows once on the device.
+    """
+    if not _claim(OutgoingPush, push_id):
+        return "not-claimed"
+    item = OutgoingPush.objects.select_related(
+        "notification__user", "notification__message__conversation", "device"
+    ).get(pk=push_id)
+    user, device = item.notification.user, item.device
+    if device is None or not (user.is_active and preferences_for(user).by_push):
+        return _finish(item, status=OutgoingPush.Status.CANCELLED, error="push turned off")
+    link = links.site_url(conversation_link(item.notification.message.conversation))
+    try:
+        push.send(
+            keys=push.BrowserKeys(endpoint=device.endpoint, p256dh=device.p256dh, auth=device.auth),
+            payload=push_waiting_payload(user=user, link=link),
         )
+    except push.PushError as error:
+        if error.gone:  # the browser unsubscribed: as good as turning push off there
+            PushDevice.objects.filter(pk=device.pk).delete()
+            return _finish(item, status=OutgoingPush.Status.CANCELLED, error=str(error))
+        return _failure(item, error)
+    PushDevice.objects.filter(pk=device.pk).update(last_sent_at=timezone.now())
+    return _finish(item, status=OutgoingPush.Status.SENT)
 
 
 @transaction.atomic
-def _text_failure(text: OutgoingText, error: sms.GatewayError) -> str:
-    if error.permanent or text.attempts >= text_max_attempts():
-        _text_finish(text, status=OutgoingText.Status.FAILED, error=str(error))
-        return OutgoingText.Status.FAILED
-    next_attempt_at = timezone.now() + text_retry_delay(text.attempts)
-    OutgoingText.objects.filter(pk=text.pk, status=OutgoingText.Status.SENDING).update(
-        status=OutgoingText.Status.QUEUED, last_error=str(error), next_attempt_at=next_attempt_at
+def _finish(item: NotificationOutbox, *, status: str, error: str = "", **values) -> str:
+    """sending -> `status`, once; the notification then says what happened on its channel."""
+    values.update(status=status, last_error=error)
+    if status == NotificationOutbox.Status.SENT:
+        values["sent_at"] = timezone.now()
+    type(item).objects.filter(pk=item.pk, status=NotificationOutbox.Status.SENDING).update(**values)
+    _settle(type(item), item.notification_id)
+    return status
+
+
+def _settle(model: type[NotificationOutbox], notification_id: int) -> None:
+    """A notification is sent when one of its rows was; failed or withdrawn when none is left."""
+    rows = model.objects.filter(notification_id=notification_id)
+    states = set(rows.values_list("status", flat=True))
+    Status = NotificationOutbox.Status
+    if Status.SENT in states:
+        settled = Notification.Status.SENT
+    elif states & {Status.QUEUED, Status.SENDING}:
+        return
+    elif Status.FAILED in states:
+        settled = Notification.Status.FAILED
+    else:
+        settled = Notification.Status.WITHDRAWN
+    Notification.objects.filter(pk=notification_id).update(status=settled)
+
+
+@transaction.atomic
+def _failure(item: NotificationOutbox, error: sms.GatewayError | push.PushError) -> str:
+    if error.permanent or item.attempts >= notification_max_attempts():
+        return _finish(item, status=NotificationOutbox.Status.FAILED, error=str(error))
+    next_attempt_at = timezone.now() + notification_retry_delay(item.attempts)
+    type(item).objects.filter(pk=item.pk, status=NotificationOutbox.Status.SENDING).update(
+        status=NotificationOutbox.Status.QUEUED,
+        last_error=str(error),
+        next_attempt_at=next_attempt_at,
     )
-    text.next_attempt_at = next_attempt_at
-    _enqueue_text(text)
-    return OutgoingText.Status.QUEUED
+    item.next_attempt_at = next_attempt_at
+    _enqueue(item)
+    return NotificationOutbox.Status.QUEUED
 
 
 @transaction.atomic
-def outgoing_text_requeue_stale() -> int:
-    """Put back texts stuck in "sending" (a worker died mid-send); the same key makes it safe."""
+def notifications_requeue_stale() -> int:
+    """Put back texts and pushes stuck in "sending" (a worker died mid-send).
+
+    A text keeps its Idempotency-Key and a push its topic, so one the provider already took is
+    not shown twice.
+    """
     timeout = int(getattr(settings, "HAVEN_MAIL_SENDING_TIMEOUT_SECONDS", 900))
     cutoff = timezone.now() - timedelta(seconds=timeout)
-    stale = list(
-        OutgoingText.objects.filter(
-            status=OutgoingText.Status.SENDING, claimed_at__lt=cutoff
-        ).values_list("pk", flat=True)
-    )
-    now = timezone.now()
     count = 0
-    for pk in stale:
-        count += OutgoingText.objects.filter(pk=pk, status=OutgoingText.Status.SENDING).update(
-            status=OutgoingText.Status.QUEUED,
-            next_attempt_at=now,
-            last_error="the worker stopped while sending; sending again",
-        )
-        _enqueue_text(OutgoingText(pk=pk, next_attempt_at=now))
+    for model in (OutgoingText, OutgoingPush):
+        stale = model.objects.filter(
+            status=NotificationOutbox.Status.SENDING, claimed_at__lt=cutoff
+        ).values_list("pk", flat=True)
+        now = timezone.now()
+        for pk in list(stale):
+            count += model.objects.filter(pk=pk, status=NotificationOutbox.Status.SENDING).update(
+                status=NotificationOutbox.Status.QUEUED,
+                next_attempt_at=now,
+                last_error="the worker stopped while sending; sending again",
+            )
+            _enqueue(model(pk=pk, next_attempt_at=now))
     return count
 
 
-def text_notifications_of(user: User, limit: int = 10) -> QuerySet[Notification]:
-    """The person's latest text notifications and their state, for their notifications page."""
-    return Notification.objects.filter(user=user, channel=Notification.Channel.TEXT).order_by(
-        "-created_at"
-    )[:limit]
+# --- Push devices (MSG-4) -----------------------------------------------------------------------
+
+MAX_PUSH_DEVICES = 10
+
+
+@transaction.atomic
+def push_device_add(
+    *, user: User, endpoint: str, p256dh: str, auth: str, user_agent: str, actor: User
+) -> PushDevice:
+    """Remember a browser where the person turned push on, and turn push on in their choices.
+
+    An endpoint belongs to one browser: if another account had it (two people on one computer),
+    it moves to this one, so the other account's notifications stop going there.
+    """
+    if actor.pk != user.pk:
+        raise PermissionDenied
+    keys = push.checked_keys(endpoint=endpoint, p256dh=p256dh, auth=auth)
+    others = PushDevice.objects.filter(user=user).exclude(endpoint=keys.endpoint)
+    if others.count() >= MAX_PUSH_DEVICES:
+        raise ValidationError(
+            _("Push is on for %(count)s devices already. Remove one you no longer use first.")
+            % {"count": MAX_PUSH_DEVICES},
+            code="too_many",
+        )
+    from haven.security.services import describe_user_agent
+
+    browser, system = describe_user_agent(user_agent)
+    device, _created = PushDevice.objects.update_or_create(
+        endpoint=keys.endpoint,
+        defaults={
+            "user": user,
+            "p256dh": keys.p256dh,
+            "auth": keys.auth,
+            "label": _("%(browser)s on %(system)s") % {"browser": browser, "system": system},
+            "created_at": timezone.now(),
+        },
+    )
+    NotificationPreference.objects.update_or_create(
+        user=user, defaults={"by_push": True, "updated_at": timezone.now()}
+    )
+    return device
+
+
+@transaction.atomic
+def push_device_remove(*, user: User, device_id: int | None = None, endpoint: str = "") -> int:
+    """Forget one of the person's devices, by its id (device list) or endpoint (this browser)."""
+    devices = PushDevice.objects.filter(user=user)
+    if device_id is not None:
+        devices = devices.filter(pk=device_id)
+    elif endpoint:
+        devices = devices.filter(endpoint=endpoint)
+    else:
+        return 0
+    return devices.delete()[1].get("messaging.PushDevice", 0)
+
+
+def recent_notifications_of(user: User, limit: int = 10) -> QuerySet[Notification]:
+    """The person's latest text and push notifications and their state, for their own page."""
+    channels = [Notification.Channel.TEXT, Notification.Channel.PUSH]
+    return Notification.objects.filter(user=user, channel__in=channels).order_by("-created_at")[
+        :limit
+    ]
 
 
 # --- Quarantine and rescanning (MSG-6) -------------------------------------------------------

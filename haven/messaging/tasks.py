@@ -29,3 +29,9 @@ def deliver_broadcast(broadcast_pk: int) -> int:
 def send_outgoing_text(text_id: int) -> str:
     """Send one text notification from the SMS outbox; failures are retried with backoff."""
     return services.outgoing_text_send(text_id=text_id)
+
+
+@task()
+def send_outgoing_push(push_id: int) -> str:
+    """Send one push notification from the push outbox; failures are retried with backoff."""
+    return services.outgoing_push_send(push_id=push_id)

@@ -18,4 +18,7 @@ urlpatterns = [
     path("queue/", views.queue, name="queue"),
     path("staff/new/", views.staff_new, name="staff_new"),
     path("notifications/", views.preferences, name="preferences"),
+    path("notifications/push/worker.js", views.push_worker, name="push_worker"),
+    path("notifications/push/subscribe/", views.push_subscribe, name="push_subscribe"),
+    path("notifications/push/remove/", views.push_device_remove, name="push_device_remove"),
 ]

@@ -1,10 +1,11 @@
+import json
 from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -13,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from haven.accounts.decorators import kind_required, staff_required
 from haven.accounts.models import User
 from haven.audit import access
-from haven.messaging import services, sms
+from haven.messaging import push, services, sms
 from haven.messaging.forms import (
     AssignForm,
     BroadcastForm,
@@ -378,6 +379,56 @@ def preferences(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "texts_on": sms.gateway() is not None,
-        "texts": services.text_notifications_of(request.user),
+        "push_key": push.application_server_key(),
+        "devices": request.user.push_devices.all(),
+        "recent": services.recent_notifications_of(request.user),
     }
     return render(request, "messaging/preferences.html", context)
+
+
+def push_worker(request: HttpRequest) -> HttpResponse:
+    """The service worker that shows a push notification: served here, not from /static/, so its
+    address stays the same across releases (hashed static names change) and browsers keep their
+    subscription; like every page it is not cached, so a new release reaches browsers at once."""
+    return render(request, "messaging/push-worker.js", content_type="text/javascript")
+
+
+@login_required
+@require_POST
+def push_subscribe(request: HttpRequest) -> JsonResponse:
+    """This browser's push subscription, posted by the notifications page's script as JSON."""
+    try:
+        subscription = json.loads(request.body or b"{}")
+        keys = subscription.get("keys") or {}
+        device = services.push_device_add(
+            user=request.user,
+            endpoint=str(subscription.get("endpoint", "")),
+            p256dh=str(keys.get("p256dh", "")),
+            auth=str(keys.get("auth", "")),
+            user_agent=request.headers.get("User-Agent", ""),
+            actor=request.user,
+        )
+    except (ValueError, AttributeError):
+        return JsonResponse(
+            {"error": _("The browser sent keys Haven cannot use. Try again.")}, status=400
+        )
+    except ValidationError as error:
+        return JsonResponse({"error": " ".join(error.messages)}, status=400)
+    return JsonResponse({"device": device.label})
+
+
+@login_required
+@require_POST
+def push_device_remove(request: HttpRequest) -> HttpResponse:
+    """Turn push off on one device: from the device list (its id) or this browser (its endpoint)."""
+    device_id = request.POST.get("device", "")
+    removed = services.push_device_remove(
+        user=request.user,
+        device_id=int(device_id) if device_id.isdigit() else None,
+        endpoint=request.POST.get("endpoint", ""),
+    )
+    if removed:
+        messages.success(request, _("Push notifications are off on that device."))
+    else:
+        messages.info(request, _("That device was already removed."))
+    return redirect("messaging:preferences")

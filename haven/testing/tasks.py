@@ -1,7 +1,9 @@
 """Run queued background tasks inside a test, with django-tasks' own database worker."""
 
+from datetime import timedelta
 from unittest import mock
 
+from django.utils import timezone
 from django_tasks_db.management.commands import db_worker
 from django_tasks_db.models import DBTaskResult
 
@@ -26,3 +28,10 @@ def run_queued_tasks(worker_id: str = "test-worker") -> None:
         worker.run()
     failed = list(DBTaskResult.objects.failed().values_list("traceback", flat=True))
     assert not failed, failed
+
+
+def make_retries_due(model) -> None:
+    """Make every waiting retry of `model`'s outbox due now, as if its backoff had elapsed."""
+    past = timezone.now() - timedelta(seconds=1)
+    model.objects.filter(status="queued").update(next_attempt_at=past)
+    DBTaskResult.objects.filter(status="READY").update(run_after=past)

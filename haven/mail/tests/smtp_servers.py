@@ -8,10 +8,8 @@ import email
 import ipaddress
 import socket
 import ssl
-import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
@@ -19,6 +17,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from haven.testing.servers import QuietHandler, loopback_server
 
 
 @dataclass(frozen=True)
@@ -258,7 +258,7 @@ def smtp_server(
 def https_server(pki: TestPKI, pages: dict[str, str]):
     """A tiny HTTPS server (for MTA-STS policies): path -> body, anything else 404."""
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self):
             body = pages.get(self.path)
             if body is None:
@@ -272,17 +272,8 @@ def https_server(pki: TestPKI, pages: dict[str, str]):
             self.end_headers()
             self.wfile.write(payload)
 
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.socket = _server_context(pki.cert_file, pki.key_file).wrap_socket(
-        server.socket, server_side=True
-    )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
+    context = _server_context(pki.cert_file, pki.key_file)
+    with loopback_server(
+        Handler, wrap=lambda sock: context.wrap_socket(sock, server_side=True)
+    ) as port:
+        yield port

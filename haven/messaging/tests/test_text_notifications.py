@@ -9,7 +9,6 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import StringIO
 
 import pytest
@@ -25,7 +24,8 @@ from haven.mail.models import OutgoingEmail
 from haven.messaging import services, sms
 from haven.messaging.models import Notification, NotificationPreference, OutgoingText, Topic
 from haven.messaging.tests.conversations import MessagingTestCase, reply, start
-from haven.testing.tasks import run_queued_tasks
+from haven.testing.servers import QuietHandler, loopback_server
+from haven.testing.tasks import make_retries_due, run_queued_tasks
 
 SUBJECT = "Results of my thyroid test"
 BODY = "Your TSH is slightly high; we will repeat the test in six weeks."
@@ -54,8 +54,9 @@ def sms_gateway(*script: str):
     without an answer (the answer was lost on the way back).
     """
     lock = threading.Lock()
+    gateway = Gateway(url="", script=list(script))
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_POST(self):
             length = int(self.headers.get("Content-Length", "0"))
             payload = json.loads(self.rfile.read(length))
@@ -87,26 +88,9 @@ def sms_gateway(*script: str):
             self.end_headers()
             self.wfile.write(answer)
 
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    gateway = Gateway(url=f"http://127.0.0.1:{server.server_address[1]}/v1/texts", script=[])
-    gateway.script = list(script)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with loopback_server(Handler) as port:
+        gateway.url = f"http://127.0.0.1:{port}/v1/texts"
         yield gateway
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def time_passes() -> None:
-    """Make every waiting retry due now, as if its backoff had elapsed."""
-    past = timezone.now() - timedelta(seconds=1)
-    OutgoingText.objects.filter(status=OutgoingText.Status.QUEUED).update(next_attempt_at=past)
-    DBTaskResult.objects.filter(status="READY").update(run_after=past)
 
 
 class TextNotificationTests(MessagingTestCase):
@@ -222,7 +206,7 @@ class TextNotificationTests(MessagingTestCase):
             run_queued_tasks()  # not due yet: the worker leaves it alone
             self.assertEqual(len(gateway.requests), 1)
 
-            time_passes()
+            make_retries_due(OutgoingText)
             run_queued_tasks()
         text.refresh_from_db()
         self.assertEqual((text.status, text.attempts), (OutgoingText.Status.SENT, 2))
@@ -239,7 +223,7 @@ class TextNotificationTests(MessagingTestCase):
             text = self.text_of(self.alice)
             self.assertEqual(text.status, OutgoingText.Status.QUEUED)
             self.assertIn("gateway unreachable", text.last_error)
-            time_passes()
+            make_retries_due(OutgoingText)
             run_queued_tasks()
         text.refresh_from_db()
         self.assertEqual(text.status, OutgoingText.Status.SENT)
@@ -262,8 +246,8 @@ class TextNotificationTests(MessagingTestCase):
                 claimed_at=timezone.now() - timedelta(hours=1),
             )
             out = StringIO()
-            call_command("messaging", "requeue_texts", stdout=out)
-            self.assertIn("1 text notifications queued again", out.getvalue())
+            call_command("messaging", "requeue_notifications", stdout=out)
+            self.assertIn("1 text and push notifications queued again", out.getvalue())
             run_queued_tasks()
         text.refresh_from_db()
         self.assertEqual((text.status, text.attempts), (OutgoingText.Status.SENT, 2))
@@ -276,7 +260,7 @@ class TextNotificationTests(MessagingTestCase):
         with self.gateway("400") as gateway:
             reply(self.conversation, self.nurse, body=BODY)
             run_queued_tasks()
-            time_passes()
+            make_retries_due(OutgoingText)
             run_queued_tasks()
         text = self.text_of(self.alice)
         self.assertEqual((text.status, text.attempts), (OutgoingText.Status.FAILED, 1))

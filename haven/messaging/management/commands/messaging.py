@@ -1,4 +1,4 @@
-"""`haven messaging purge`, `rescan` and `requeue_texts`: the message center's periodic jobs."""
+"""`haven messaging purge`, `rescan` and `requeue_notifications`: the message center's periodic jobs."""
 
 from django.core.management.base import BaseCommand, CommandParser
 
@@ -14,16 +14,17 @@ RESCAN_RULE = (
     "clean files become downloadable, infected ones are destroyed."
 )
 
-REQUEUE_TEXTS_RULE = (
-    "Send again text notifications left in 'sending' by a worker that stopped; the gateway "
-    "gets the same Idempotency-Key, so a text it already took is not sent twice."
+REQUEUE_RULE = (
+    "Send again text and push notifications left in 'sending' by a worker that stopped; the "
+    "SMS gateway gets the same Idempotency-Key and the push service the same topic, so one "
+    "already taken is not shown twice."
 )
 
 
 class Command(BaseCommand):
     help = (
         "Periodic jobs of the secure message center: purge (MSG-5), rescan (MSG-6) and "
-        "requeue_texts (MSG-4)."
+        "requeue_notifications (MSG-4)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -34,9 +35,7 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="Only count what would be deleted."
         )
         commands.add_parser("rescan", help=RESCAN_RULE, description=RESCAN_RULE)
-        commands.add_parser(
-            "requeue_texts", help=REQUEUE_TEXTS_RULE, description=REQUEUE_TEXTS_RULE
-        )
+        commands.add_parser("requeue_notifications", help=REQUEUE_RULE, description=REQUEUE_RULE)
 
     def handle(self, *args, action: str, **options) -> None:
         if action == "purge":
@@ -46,9 +45,9 @@ class Command(BaseCommand):
                 return
             count = services.messages_purge(batch_size=options["batch_size"])
             self.stdout.write(self.style.SUCCESS(f"{count} conversations purged."))
-        elif action == "requeue_texts":
-            count = services.outgoing_text_requeue_stale()
-            self.stdout.write(f"{count} text notifications queued again.")
+        elif action == "requeue_notifications":
+            count = services.notifications_requeue_stale()
+            self.stdout.write(f"{count} text and push notifications queued again.")
         else:
             waiting = services.quarantine_rescan()
             self.stdout.write(f"{waiting} items still wait for the scanner.")
