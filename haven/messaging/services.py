@@ -362,6 +362,22 @@ def _check_body(body: str) -> str:
     return body
 
 
+def _require_medical_data_consent(member: Member | None, *, clinical: bool) -> None:
+    """A member's message to the care team is medical data: where the law makes consent its
+    basis, Haven keeps it only once the member has recorded that consent (CON-6)."""
+    from haven.privacy.services import medical_data_collection_allowed
+
+    if clinical and member is not None and not medical_data_collection_allowed(member):
+        raise ValidationError(
+            _(
+                "A message to the care team is medical data, and the law in force asks for the "
+                "member's consent before Haven keeps it. Give it in the privacy center "
+                "(Consents), then send again: your message is still here."
+            ),
+            code="medical_data_consent",
+        )
+
+
 def _existing(actor: User, idempotency_key: uuid.UUID) -> Message | None:
     return (
         Message.objects.select_related("conversation")
@@ -436,9 +452,10 @@ def conversation_start(
     if not subject:
         raise field_error("subject", _("Give your message a subject."), "subject")
     body = _check_body(body)
+    queue, clinical = TOPIC_ROUTES[topic]
+    _require_medical_data_consent(mailbox.member, clinical=clinical)
     body_status = screen_text(subject, body)
     screened = [screen_file(upload) for upload in files[:MAX_ATTACHMENTS]]
-    queue, clinical = TOPIC_ROUTES[topic]
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -493,9 +510,11 @@ def message_send(
             _("This conversation is closed. Start a new message instead."), code="closed"
         )
     body = _check_body(body)
+    side = Message.Side.STAFF if actor.is_staff_member else Message.Side.MEMBER
+    if side == Message.Side.MEMBER:
+        _require_medical_data_consent(conversation.member, clinical=conversation.is_clinical)
     body_status = screen_text(body)
     screened = [screen_file(upload) for upload in files[:MAX_ATTACHMENTS]]
-    side = Message.Side.STAFF if actor.is_staff_member else Message.Side.MEMBER
     try:
         with transaction.atomic():
             if actor.is_staff_member and conversation.assigned_to_id is None:

@@ -2,6 +2,7 @@ import uuid
 from unittest import mock
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.template import Context, Template
 from django.test import RequestFactory, override_settings
 from django.urls import reverse
@@ -94,6 +95,46 @@ class StartingAConversationTests(MessagingTestCase):
         self.assertEqual(response.status_code, 200)
         self.post_new(topic="technical", subject="Cannot print my card")
         self.assertEqual(Conversation.objects.get(account=self.consumer).queue, "customer_service")
+
+    @pytest.mark.promise("CON-6")
+    @override_settings(HAVEN_MEDICAL_DATA_CONSENT=True)
+    def test_a_message_to_the_care_team_waits_for_consent_where_the_law_requires_it(self):
+        from haven.privacy.services import medical_data_consent_record
+
+        self.sign_in(self.alice)
+        refused = self.post_new(topic="care_question")
+        self.assertContains(refused, "A message to the care team is medical data")
+        self.assertContains(refused, "It still hurts when I climb stairs.")
+        self.assertFalse(Conversation.objects.exists())
+        # A billing question is not medical data: it goes without consent.
+        self.post_new(topic="claims", subject="A bill I do not understand")
+        self.assertEqual(Conversation.objects.get().queue, "customer_service")
+        medical_data_consent_record(
+            user=self.alice, member=self.alice_member, given=True, actor=self.alice
+        )
+        self.assertEqual(self.post_new(topic="care_question").status_code, 302)
+        self.assertEqual(Conversation.objects.filter(is_clinical=True).count(), 1)
+
+    @pytest.mark.promise("CON-6")
+    def test_after_consent_is_withdrawn_the_member_cannot_add_medical_data_but_staff_answer(self):
+        from haven.privacy.services import medical_data_consent_record
+
+        with override_settings(HAVEN_MEDICAL_DATA_CONSENT=True):
+            medical_data_consent_record(
+                user=self.alice, member=self.alice_member, given=True, actor=self.alice
+            )
+            conversation = start(self.alice)
+            medical_data_consent_record(
+                user=self.alice, member=self.alice_member, given=False, actor=self.alice
+            )
+            with self.assertRaises(ValidationError) as refused:
+                reply(conversation, self.alice, body="It hurts more today.")
+            self.assertEqual(refused.exception.code, "medical_data_consent")
+            reply(conversation, self.nurse, body="Please call us today.")
+        self.assertEqual(conversation.messages.count(), 2)
+        with override_settings(HAVEN_MEDICAL_DATA_CONSENT=False):
+            reply(conversation, self.alice, body="Thank you.")
+        self.assertEqual(conversation.messages.count(), 3)
 
 
 class AnsweringTests(MessagingTestCase):
