@@ -75,13 +75,16 @@ def test_a_smart_client_reads_the_members_record_until_she_revokes_it(live_serve
     coverage = Coverage.read(smart.patient_id, smart.server)
     assert coverage.beneficiary.reference == f"Patient/{people.alice_member.pk}"
     claims = ExplanationOfBenefit.where({"patient": smart.patient_id, "_count": "5"})
-    bundle = claims.perform(smart.server)
-    assert bundle.total == 12
-    assert len(bundle.entry) == 5
-    assert any(link.relation == "next" for link in bundle.link)
+    # The client follows the bundles' "next" links: 12 claims in pages of 5.
+    pages = list(claims.perform_iter(smart.server))
+    assert [page.total for page in pages] == [12, 12, 12]
+    assert [len(page.entry) for page in pages] == [5, 5, 2]
+    assert any(link.relation == "next" for link in pages[0].link)
+    entries = [entry for page in pages for entry in page.entry]
+    assert len({entry.resource.id for entry in entries}) == 12
     assert all(
         entry.resource.patient.reference == f"Patient/{people.alice_member.pk}"
-        for entry in bundle.entry
+        for entry in entries
     )
 
     # The access token expires within the hour; the refresh token (offline_access) renews it.
