@@ -4,7 +4,8 @@ from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -81,8 +82,17 @@ def trail(
     include_trail_use: bool = False,
 ) -> QuerySet[AuditEvent]:
     """The audit trail filtered as the dashboard and its CSV report ask, newest first."""
+    # Counted in a subquery, not grouped by the event: on PostgreSQL the trail is partitioned
+    # and its `id` is not the table's primary key, so GROUP BY id cannot select the other columns.
+    reviews = (
+        AuditReview.objects.filter(event=OuterRef("pk"))
+        .order_by()
+        .values("event")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
     events = AuditEvent.objects.select_related("actor", "member").annotate(
-        review_count=Count("reviews")
+        review_count=Coalesce(Subquery(reviews), 0)
     )
     if member is not None:
         events = events.filter(member=member)

@@ -8,10 +8,14 @@ makes the coming months; `drop_partitions_before` lets the web-log purge drop wh
 retention instead of deleting rows. SQLite has no partitions: every function here does nothing
 there, and the tables stay ordinary tables.
 
-PostgreSQL wants the partition key in every primary key and unique constraint, so in the
-database the primary key is (id, <time column>) and each unique constraint gains the time column;
-Django keeps `id` as the primary key, and the identity sequence keeps ids unique. No foreign key
-may point at a partitioned table's `id` alone: `partition_by_month` refuses while one does.
+PostgreSQL wants the partition key in every unique key, so in the database the primary key and
+each unique constraint become unique indexes of the same names ending with the time column, e.g.
+`<table>_pkey` on (id, <time column>): indexes rather than constraints, as pg_restore --clean
+(`haven restore`) cannot drop a partition's inherited constraint. Django keeps `id` as the primary
+key, and the identity sequence keeps ids unique. Two consequences: no foreign key may point at a
+partitioned table (`partition_by_month` refuses while one does), and an aggregate grouped by the
+model's pk (`.annotate(Count(...))`) fails on PostgreSQL, which groups by a primary key only:
+count in a subquery instead.
 """
 
 from dataclasses import dataclass
@@ -120,7 +124,7 @@ def _create_month(cursor, connection, table: str, start: datetime) -> bool:
     moving = False
     if _exists(cursor, default):
         cursor.execute(
-            f"SELECT EXISTS (SELECT 1 FROM {_quote(connection, default)} "  # noqa: S608
+            f"SELECT EXISTS (SELECT 1 FROM {_quote(connection, default)} "  # noqa: S608  # nosec B608  # quoted names, values bound
             f"WHERE {_quote(connection, column)} >= %s AND {_quote(connection, column)} < %s)",
             [start, end],
         )
@@ -138,8 +142,12 @@ def _create_month(cursor, connection, table: str, start: datetime) -> bool:
     )
     cursor.execute(f"CREATE TABLE {_quote(connection, default)} PARTITION OF {quoted} DEFAULT")
     cursor.execute(f"CREATE TABLE {quoted_name} PARTITION OF {quoted} {bounds}", [start, end])
-    cursor.execute(f"INSERT INTO {quoted} SELECT * FROM {_quote(connection, aside)}")  # noqa: S608
+    cursor.execute(f"INSERT INTO {quoted} SELECT * FROM {_quote(connection, aside)}")  # noqa: S608  # nosec B608  # quoted names, values bound
+    # Checks still pending on the set-aside rows (written earlier in this transaction) run now,
+    # as PostgreSQL will not drop a table with pending trigger events.
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     cursor.execute(f"DROP TABLE {_quote(connection, aside)}")
+    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
     return True
 
 
@@ -201,7 +209,7 @@ def drop_partitions_before(table: str, cutoff: datetime, connection=None) -> int
         try:
             with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
                 cursor.execute(f"SET LOCAL lock_timeout = '{DROP_LOCK_TIMEOUT}'")
-                cursor.execute(f"SELECT count(*) FROM {_quote(connection, partition.name)}")  # noqa: S608
+                cursor.execute(f"SELECT count(*) FROM {_quote(connection, partition.name)}")  # noqa: S608  # nosec B608  # quoted names, values bound
                 rows = cursor.fetchone()[0]
                 cursor.execute(f"DROP TABLE {_quote(connection, partition.name)}")
         except OperationalError:
@@ -241,15 +249,19 @@ def _table_shape(cursor, table: str) -> dict:
     constraints = cursor.fetchall()
     cursor.execute(
         """
-        SELECT indexdef FROM pg_indexes
-        WHERE schemaname = current_schema() AND tablename = %s
-          AND indexname NOT IN (SELECT conname FROM pg_constraint
-                                WHERE conrelid = to_regclass(%s) AND conindid <> 0)
-        ORDER BY indexname
+        SELECT index.relname, pg_get_indexdef(index.oid), pg_index.indisunique,
+               ARRAY(SELECT attname FROM unnest(pg_index.indkey) WITH ORDINALITY key(num, position)
+                     JOIN pg_attribute ON attrelid = pg_index.indrelid AND attnum = key.num
+                     ORDER BY key.position)
+        FROM pg_index JOIN pg_class index ON index.oid = pg_index.indexrelid
+        WHERE pg_index.indrelid = to_regclass(%s)
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conindid = pg_index.indexrelid
+                          AND conrelid = pg_index.indrelid)
+        ORDER BY index.relname
         """,
-        [table, table],
+        [table],
     )
-    indexes = [row[0] for row in cursor.fetchall()]
+    indexes = cursor.fetchall()
     cursor.execute(
         "SELECT pg_get_triggerdef(oid) FROM pg_trigger "
         "WHERE tgrelid = to_regclass(%s) AND NOT tgisinternal AND tgparentid = 0 ORDER BY tgname",
@@ -271,7 +283,7 @@ def _table_shape(cursor, table: str) -> dict:
     sequence = cursor.fetchone()[0]
     last_value = None
     if sequence:
-        cursor.execute(f"SELECT last_value, is_called FROM {sequence}")  # noqa: S608
+        cursor.execute(f"SELECT last_value, is_called FROM {sequence}")  # noqa: S608  # nosec B608  # quoted names, values bound
         last_value = cursor.fetchone()
     return {
         "constraints": constraints,
@@ -286,7 +298,7 @@ def _rebuild(connection, table: str, column: str, *, partitioned: bool) -> None:
     """Rebuild `table` as a partitioned table (or back into a plain one) with its rows, ids,
     sequence position, constraints, indexes, triggers and grants. Holds the table locked."""
     q = connection.ops.quote_name
-    with connection.cursor() as cursor:
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         cursor.execute(f"LOCK TABLE {q(table)} IN ACCESS EXCLUSIVE MODE")
         references = referencing_foreign_keys(cursor, table)
         if references:
@@ -302,7 +314,7 @@ def _rebuild(connection, table: str, column: str, *, partitioned: bool) -> None:
         cursor.execute(like + (f" PARTITION BY RANGE ({q(column)})" if partitioned else ""))
         if partitioned:
             cursor.execute(
-                f"SELECT DISTINCT date_trunc('month', {q(column)} AT TIME ZONE 'UTC') "  # noqa: S608
+                f"SELECT DISTINCT date_trunc('month', {q(column)} AT TIME ZONE 'UTC') "  # noqa: S608  # nosec B608  # quoted names, values bound
                 f"FROM {q(table)}"
             )
             months = {month_start(row[0]) for row in cursor.fetchall()}
@@ -319,7 +331,7 @@ def _rebuild(connection, table: str, column: str, *, partitioned: bool) -> None:
             cursor.execute(
                 f"CREATE TABLE {q(default_partition_name(table))} PARTITION OF {q(rebuilt)} DEFAULT"
             )
-        cursor.execute(f"INSERT INTO {q(rebuilt)} SELECT * FROM {q(table)}")  # noqa: S608
+        cursor.execute(f"INSERT INTO {q(rebuilt)} SELECT * FROM {q(table)}")  # noqa: S608  # nosec B608  # quoted names, values bound
         cursor.execute(f"DROP TABLE {q(table)}")
         cursor.execute(f"ALTER TABLE {q(rebuilt)} RENAME TO {q(table)}")
         cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
@@ -332,16 +344,28 @@ def _rebuild(connection, table: str, column: str, *, partitioned: bool) -> None:
                     [table, *shape["last_value"]],
                 )
         for name, kind, definition, columns in shape["constraints"]:
-            if kind in ("p", "u"):
-                # A primary key or unique constraint gains the partition key (or loses it again).
-                keyed = [c for c in columns if c != column]
-                keyed = [*keyed, column] if partitioned else keyed or [column]
-                kind_sql = "PRIMARY KEY" if kind == "p" else "UNIQUE"
-                definition = f"{kind_sql} ({', '.join(q(c) for c in keyed)})"
-            cursor.execute(f"ALTER TABLE {q(table)} ADD CONSTRAINT {q(name)} {definition}")
-        for statement in shape["indexes"]:
+            if kind == "f":
+                cursor.execute(f"ALTER TABLE {q(table)} ADD CONSTRAINT {q(name)} {definition}")
+            elif partitioned:
+                # The primary key and unique constraints become unique indexes of the same name
+                # that end with the partition key: indexes, not constraints, because pg_restore
+                # --clean (haven restore) cannot drop a partition's inherited constraint.
+                keyed = ", ".join(q(c) for c in [*(c for c in columns if c != column), column])
+                cursor.execute(f"CREATE UNIQUE INDEX {q(name)} ON {q(table)} ({keyed})")
+            else:
+                cursor.execute(f"ALTER TABLE {q(table)} ADD CONSTRAINT {q(name)} {definition}")
+        for name, definition, unique, columns in shape["indexes"]:
+            keyed = [c for c in columns if c != column]
+            if not partitioned and unique and keyed and column in columns:
+                # Back to the primary key or unique constraint it was made from.
+                kind_sql = "PRIMARY KEY" if name.endswith("_pkey") else "UNIQUE"
+                cursor.execute(
+                    f"ALTER TABLE {q(table)} ADD CONSTRAINT {q(name)} "
+                    f"{kind_sql} ({', '.join(q(c) for c in keyed)})"
+                )
+                continue
             # A partitioned table's index is defined ON ONLY the parent; a plain one has no ONLY.
-            cursor.execute(statement.replace(" ON ONLY ", " ON ", 1))
+            cursor.execute(definition.replace(" ON ONLY ", " ON ", 1))
         for statement in shape["triggers"]:
             cursor.execute(statement)
         for grantee, privilege in shape["grants"]:
