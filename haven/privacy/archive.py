@@ -327,6 +327,21 @@ def _email_choices(user) -> dict:
     }
 
 
+def _notifications(user) -> dict:
+    """How the person hears that a message waits, and the browsers where push is on."""
+    from haven.messaging.models import PushDevice
+    from haven.messaging.services import preferences_for
+
+    preference = preferences_for(user)
+    devices = PushDevice.objects.filter(user=user).values("label", "created_at", "last_sent_at")
+    return {
+        "by_email": preference.by_email,
+        "by_text": preference.by_text,
+        "by_push": preference.by_push,
+        "push_devices": [_row(row) for row in devices],
+    }
+
+
 def _own_appointments(user) -> list[dict]:
     """A consumer's own bookings (no roster record): the same fields as a member's."""
     if not apps.is_installed("haven.care"):
@@ -619,6 +634,7 @@ def build(request: RightsRequest, *, progress: Callable[[int, str], None]) -> tu
     data["privacy"] = _privacy(request)
     data["emails"] = _emails(user)
     data["email_choices"] = _email_choices(user)
+    data["notifications"] = _notifications(user)
     data["care"] = _care(user)
     data["plans"] = _plans(user)
     data["connected_apps"] = _connected_apps(user, member)

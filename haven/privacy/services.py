@@ -1557,6 +1557,19 @@ def _email_refusals(user: User) -> bool:
     return refusals.exists()
 
 
+def _erase_notifications(user: User, erased: list[str]) -> None:
+    """The browsers push went to, the numbers texts went to, and how the person chose to hear."""
+    from haven.messaging.models import NotificationPreference, OutgoingText, PushDevice
+
+    if PushDevice.objects.filter(user=user).delete()[0]:
+        erased.append("messaging.PushDevice (all)")
+    texts = OutgoingText.objects.filter(notification__user=user).exclude(to_number="")
+    if texts.update(to_number=""):
+        erased.append("messaging.OutgoingText.to_number")
+    if NotificationPreference.objects.filter(user=user).delete()[0]:
+        erased.append("messaging.NotificationPreference")
+
+
 def _erase_mail(user: User, address: str, erased: list[str]) -> None:
     """Outbox e-mails lose their address, subject and text (mail still waiting is not sent);
     refusals of optional e-mail stay, as the address's keyed hash only."""
@@ -1791,6 +1804,7 @@ def account_data_erase(
         status=Archive.Status.EXPIRED, content_sealed=b"", wrapped_key=b"", kek_id=""
     )
     _erase_mail(user, address, erased)
+    _erase_notifications(user, erased)
     _erase_care(user, member, actor, erased)
     _erase_apps_and_plans(user, actor, erased)
     return Erasure.objects.create(

@@ -7,9 +7,11 @@ RFC 8291), so the tests read exactly what a phone would show.
 """
 
 import base64
+import io
 import json
 import os
 import threading
+import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -32,10 +34,13 @@ from haven.messaging.models import (
     Notification,
     NotificationPreference,
     OutgoingPush,
+    OutgoingText,
     PushDevice,
     Topic,
 )
 from haven.messaging.tests.conversations import MessagingTestCase, reply, start
+from haven.privacy import services as privacy
+from haven.privacy.models import Archive
 from haven.testing.servers import QuietHandler, loopback_server
 from haven.testing.tasks import make_retries_due, run_queued_tasks
 
@@ -458,3 +463,50 @@ class PushDeviceTests(PushTestCase):
         raw = base64.urlsafe_b64decode(public + "=" * (-len(public) % 4))
         self.assertEqual((len(raw), raw[0]), (65, 4))
         self.assertIn(public, status.getvalue())
+
+
+class PushPrivacyTests(PushTestCase):
+    @pytest.mark.promise("RIG-1")
+    def test_the_access_archive_lists_the_notification_choices_and_push_devices(self):
+        with self.service() as service:
+            self.turn_on(service)
+        made = privacy.rights_request_create(
+            kind="access", requester=self.alice, member=self.alice_member, identity="password"
+        )
+        run_queued_tasks()
+        with zipfile.ZipFile(io.BytesIO(Archive.objects.get(request=made).content())) as archive:
+            data = json.loads(archive.read("haven-data.json"))
+        notifications = data["notifications"]
+        self.assertEqual(
+            (notifications["by_email"], notifications["by_text"], notifications["by_push"]),
+            (False, False, True),
+        )
+        self.assertEqual([d["label"] for d in notifications["push_devices"]], ["Chrome on Android"])
+        # The endpoint is the push service's key to the browser, not the person's data to carry.
+        self.assertNotIn("endpoint", json.dumps(notifications))
+
+    @pytest.mark.promise("ACC-11")
+    def test_erasure_forgets_the_devices_the_text_numbers_and_the_choices(self):
+        self.alice.phone = "+1 860 555 0100"
+        self.alice.save(update_fields=["phone"])
+        NotificationPreference.objects.filter(user=self.alice).update(by_text=True)
+        with (
+            self.service() as service,
+            self.settings(HAVEN_SMS_GATEWAY_URL="http://127.0.0.1:9/never-reached"),
+        ):
+            self.turn_on(service)
+            reply(self.conversation, self.nurse, body=BODY)
+        self.assertTrue(OutgoingText.objects.filter(to_number="+18605550100").exists())
+        made = privacy.rights_request_create(
+            kind="deletion", requester=self.alice, member=self.alice_member, identity="password"
+        )
+        erasure = privacy.account_erase(request=made, actor=self.privacy_officer)
+        for erased in [
+            "messaging.PushDevice (all)",
+            "messaging.OutgoingText.to_number",
+            "messaging.NotificationPreference",
+        ]:
+            self.assertIn(erased, erasure.erased_fields)
+        self.assertFalse(PushDevice.objects.filter(user=self.alice).exists())
+        self.assertFalse(OutgoingText.objects.exclude(to_number="").exists())
+        self.assertFalse(NotificationPreference.objects.filter(user=self.alice).exists())
