@@ -278,7 +278,7 @@ def second_factor_replace(*, user: User, device: TOTPDevice, request=None) -> TO
     TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
     device.confirmed = True
     device.save()
-    access.staff_account_changed(
+    access.account_changed(
         subject=user, subtype="second_factor_replaced", actor=user, request=request
     )
     return device
@@ -305,7 +305,7 @@ def second_factor_reset(*, colleague: User, reason: str, actor: User, request=No
         )
     TOTPDevice.objects.filter(user=colleague).delete()
     ended = end_sessions(colleague)
-    access.staff_account_changed(
+    access.account_changed(
         subject=colleague,
         subtype="second_factor_reset",
         note=f"{colleague.username}: {reason}",
@@ -331,7 +331,7 @@ ACCOUNT_CLOSE_REASON_MIN_LENGTH = 10
 
 
 @transaction.atomic
-def account_close(*, account: User, actor: User, reason: str = "") -> int:
+def account_close(*, account: User, actor: User, reason: str = "", request=None) -> int:
     """Close an account, by its owner or by member services with a reason: it is made inactive
     (so signing in is refused, see `SignInForm`), every session ends, and who closed it, when
     and why is kept on the account. The nightly retention run erases it once closed longer
@@ -354,4 +354,7 @@ def account_close(*, account: User, actor: User, reason: str = "") -> int:
     account.closed_at, account.closed_by, account.closed_reason = timezone.now(), actor, reason
     account.is_active = False
     account.save(update_fields=["closed_at", "closed_by", "closed_reason", "is_active"])
+    # Who closed which account and when; not the reason, which may name the person and is
+    # erased with the account, while the trail is kept.
+    access.account_changed(subject=account, subtype="account_closed", actor=actor, request=request)
     return end_sessions(account)

@@ -538,7 +538,7 @@ def account_close(request: HttpRequest) -> HttpResponse:
     """The owner closes their account after reading what it does; they are signed out."""
     form = AccountCloseForm(data=request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        services.account_close(account=request.user, actor=request.user)
+        services.account_close(account=request.user, actor=request.user, request=request)
         logout(request)
         return HttpResponseRedirect(reverse("accounts:login") + "?reason=closed")
     context = {
@@ -574,7 +574,10 @@ def staff_account(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             ended = services.account_close(
-                account=account, actor=request.user, reason=form.cleaned_data["reason"]
+                account=account,
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+                request=request,
             )
         except ValidationError as error:
             form.add_error("reason" if error.code == "reason" else None, error)

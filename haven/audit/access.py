@@ -39,9 +39,7 @@ from haven.accounts.models import User
 from haven.audit import chain
 from haven.audit.flags import flags_for
 from haven.audit.models import (
-    STAFF_ACCOUNT,
-    STAFF_ACCOUNT_FIELDS,
-    STAFF_ACCOUNT_SUBTYPES,
+    ACCOUNT_CHANGES,
     Action,
     AuditEvent,
     BreakGlass,
@@ -801,7 +799,7 @@ def trail_used(
     return _permitted(decision, event, record_id)
 
 
-def staff_account_changed(
+def account_changed(
     *,
     subject: User,
     subtype: str,
@@ -809,13 +807,14 @@ def staff_account_changed(
     actor: "Actor | User | None" = None,
     request: HttpRequest | None = None,
 ) -> AuditEvent | None:
-    """A change to how a staff account signs in (its second factor re-enrolled by its owner or
-    reset by a colleague), recorded in the trail with the account as the record. No member's data
-    is involved; call it inside the transaction of the change, like `change()`."""
-    if subtype not in STAFF_ACCOUNT_SUBTYPES:
-        raise ValueError(f"unknown staff account change {subtype!r}")
+    """A change to how an account signs in (a staff second factor re-enrolled or reset, an
+    account closed), recorded in the trail with the account as the record. No member's data is
+    involved; call it inside the transaction of the change, like `change()`."""
+    if subtype not in ACCOUNT_CHANGES:
+        raise ValueError(f"unknown account change {subtype!r}")
+    part, fields = ACCOUNT_CHANGES[subtype]
     who = _actor(actor, request)
-    decision = _Decision(purpose="", fields={STAFF_ACCOUNT: STAFF_ACCOUNT_FIELDS})
+    decision = _Decision(purpose="", fields={part: fields})
     return _record(
         who,
         decision,

@@ -41,11 +41,16 @@ EVENT_TYPE_CODES = {
 }
 
 
-# Changes to how a staff account signs in are recorded as access events without a member, the
-# account as the record; FHIR names them "User Security Attributes Changed".
+# Changes to how an account signs in (a staff second factor replaced or reset, an account
+# closed) are recorded as access events without a member, the account as the record; FHIR names
+# them "User Security Attributes Changed". Each subtype names the part and fields it changes.
 STAFF_ACCOUNT = "staff_account"
-STAFF_ACCOUNT_FIELDS = ("second_factor",)
-STAFF_ACCOUNT_SUBTYPES = ("second_factor_replaced", "second_factor_reset")
+ACCOUNT = "account"
+ACCOUNT_CHANGES = {
+    "second_factor_replaced": (STAFF_ACCOUNT, ("second_factor",)),
+    "second_factor_reset": (STAFF_ACCOUNT, ("second_factor",)),
+    "account_closed": (ACCOUNT, ("closed_at", "is_active")),
+}
 STAFF_ACCOUNT_TYPE_CODE = ("110137", "User Security Attributes Changed")
 
 
@@ -222,7 +227,10 @@ class AuditEvent(models.Model):
 
     def entity_labelled(self) -> list[tuple[str, list[str]]]:
         """The parts and fields, each part named as people read it (not its key)."""
-        labels = dict(Resource.choices) | {STAFF_ACCOUNT: _("Staff account: second factor")}
+        labels = dict(Resource.choices) | {
+            STAFF_ACCOUNT: _("Staff account: second factor"),
+            ACCOUNT: _("Account: closing"),
+        }
         return [
             (str(labels.get(resource, resource)), fields)
             for resource, fields in self.entity.items()
@@ -231,7 +239,7 @@ class AuditEvent(models.Model):
     def to_fhir(self) -> dict:
         """This event as a FHIR R4 AuditEvent resource."""
         code, display = EVENT_TYPE_CODES[self.type]
-        if self.subtype in STAFF_ACCOUNT_SUBTYPES:
+        if self.subtype in ACCOUNT_CHANGES:
             code, display = STAFF_ACCOUNT_TYPE_CODE
         dcm = "http://dicom.nema.org/resources/ontology/DCM"
         who = self._agent_who()

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from haven.accounts import services
 from haven.accounts.models import User, UserSession
+from haven.audit.models import AuditEvent
 from haven.privacy.tests.test_requests import reauthenticated
 from haven.testing.people import PASSWORD, HavenTestCase
 
@@ -108,6 +109,15 @@ class AccountClosingTests(HavenTestCase):
         shown = staff.get(page_url)
         self.assertContains(shown, "Called in, identity checked by date of birth")
         self.assertNotContains(shown, 'name="reason"')
+        # The audit trail records who closed which account and when, never the free-text reason,
+        # which is erased with the account while the trail is kept.
+        event = AuditEvent.objects.get(subtype="account_closed")
+        self.assertEqual(
+            (event.actor, event.record_id, event.member_id),
+            (self.representative, f"user:{self.alice.pk}", None),
+        )
+        self.assertEqual(event.entity, {"account": ["closed_at", "is_active"]})
+        self.assertNotIn("identity checked", event.note)
 
     def test_only_member_services_close_someone_elses_account_and_only_once(self):
         for actor in (self.nurse, self.privacy_officer, self.bruno):
