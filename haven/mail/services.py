@@ -363,9 +363,10 @@ def outgoing_email_send(*, email_id: int) -> str:
     """Send one queued e-mail; the worker runs this. Returns the e-mail's new status.
 
     A conditional UPDATE claims the row (queued -> sending), so two workers never send it both.
-    The claim commits before the SMTP conversation; if the process dies after the server accepted
-    the message and before "sent" is written, `outbox_requeue_stale` sends it again later with the
-    same Message-ID (at-least-once, see docs/mail.md).
+    The claim commits before the SMTP conversation, and "sent" is written the moment the server
+    answers 250 to the message, before QUIT. Only if the process dies in the milliseconds between
+    that answer and the write does `outbox_requeue_stale` send it again, with the same Message-ID
+    (at-least-once, see docs/mail.md).
     """
     now = timezone.now()
     claimed = OutgoingEmail.objects.filter(
@@ -383,14 +384,15 @@ def outgoing_email_send(*, email_id: int) -> str:
         return _record_failure(email, error)
     try:
         message = build_message(email)
+        send = transport.send_through_relay
         if mode == "direct" and not (email.via_relay and transport.smtp_settings()["host"]):
-            transport.send_direct(
-                message, envelope_from=sender_address(), recipient=email.to_address
-            )
-        else:
-            transport.send_through_relay(
-                message, envelope_from=sender_address(), recipient=email.to_address
-            )
+            send = transport.send_direct
+        send(
+            message,
+            envelope_from=sender_address(),
+            recipient=email.to_address,
+            on_accepted=lambda: _finish(email, status=Status.SENT),
+        )
     except transport.TLSUnavailable as error:
         if mode == "direct" and email.portal_fallback and not email.via_relay:
             _divert_to_portal(email, error)

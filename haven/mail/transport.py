@@ -12,6 +12,7 @@ There is no fallback to clear text in either mode.
 import http.client
 import smtplib
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from urllib.parse import urlsplit
@@ -119,14 +120,22 @@ def send_over_tls(
     timeout: float = 20,
     user: str = "",
     password: str = "",
+    on_accepted: Callable[[], None] | None = None,
 ) -> None:
-    """Send one message to one recipient over a verified TLS session, or raise."""
+    """Send one message to one recipient over a verified TLS session, or raise.
+
+    `on_accepted` runs as soon as the server has answered 250 to the message, before QUIT: the
+    outbox writes "sent" there, so a worker that dies while the server takes its time to answer
+    QUIT does not send the message again.
+    """
     local_hostname = envelope_from.rsplit("@", 1)[-1]
     smtp = _open(route, tls=tls, ca_file=ca_file, timeout=timeout, local_hostname=local_hostname)
     try:
         if user:
             smtp.login(user, password)
         smtp.send_message(message, from_addr=envelope_from, to_addrs=[recipient])
+        if on_accepted is not None:
+            on_accepted()
     except smtplib.SMTPRecipientsRefused as error:
         codes = [code for code, _text in error.recipients.values()]
         if all(code >= 500 for code in codes):
@@ -142,7 +151,13 @@ def send_over_tls(
             smtp.close()
 
 
-def send_through_relay(message: EmailMessage, *, envelope_from: str, recipient: str) -> None:
+def send_through_relay(
+    message: EmailMessage,
+    *,
+    envelope_from: str,
+    recipient: str,
+    on_accepted: Callable[[], None] | None = None,
+) -> None:
     config = smtp_settings()
     if not config["host"]:
         raise DeliveryError("no SMTP relay is configured (HAVEN_SMTP_HOST)")
@@ -156,6 +171,7 @@ def send_through_relay(message: EmailMessage, *, envelope_from: str, recipient: 
         timeout=config["timeout"],
         user=config["user"],
         password=config["password"],
+        on_accepted=on_accepted,
     )
 
 
@@ -266,7 +282,13 @@ def mta_sts_policy(domain: str) -> MtaStsPolicy | None:
     return policy
 
 
-def send_direct(message: EmailMessage, *, envelope_from: str, recipient: str) -> None:
+def send_direct(
+    message: EmailMessage,
+    *,
+    envelope_from: str,
+    recipient: str,
+    on_accepted: Callable[[], None] | None = None,
+) -> None:
     """Deliver to the recipient's own servers over verified TLS; TLSUnavailable if none can do it."""
     domain = recipient.rsplit("@", 1)[-1].lower()
     routes = recipient_routes(domain)
@@ -288,6 +310,7 @@ def send_direct(message: EmailMessage, *, envelope_from: str, recipient: str) ->
                 tls="starttls",
                 ca_file=config["ca_file"],
                 timeout=config["timeout"],
+                on_accepted=on_accepted,
             )
             return
         except TLSUnavailable as error:
