@@ -189,12 +189,6 @@ def ensure_partitions(
     return made
 
 
-def ensure_all_partitions(*, months_ahead: int = MONTHS_AHEAD, now=None) -> dict[str, list[str]]:
-    return {
-        table: ensure_partitions(table, months_ahead=months_ahead, now=now) for table in PARTITIONED
-    }
-
-
 # Dropping whole months ------------------------------------------------------------------------
 
 
