@@ -95,3 +95,28 @@ class WebLogPartitionTests(HavenTestCase):
         self.assertNotIn(before_cutoff.pk, kept)
         # A second run finds nothing more to erase.
         self.assertEqual(purge_web_log(now=now), 0)
+
+    def test_the_migration_turns_the_table_back_and_forth_keeping_rows_ids_and_keys(self):
+        now = timezone.now()
+        lines = [logged_at(now - timedelta(days=days), f"/{days}/") for days in (0, 40, 400)]
+        before = sorted(WebRequest.objects.values_list("pk", "path", "at"))
+
+        partitions.unpartition(connection, TABLE, "at")
+        self.assertFalse(partitions.is_partitioned(TABLE))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = 'security_webrequest'::regclass AND contype = 'p'"
+            )
+            self.assertEqual(cursor.fetchone()[0], "PRIMARY KEY (id)")
+        self.assertEqual(sorted(WebRequest.objects.values_list("pk", "path", "at")), before)
+
+        partitions.partition_by_month(connection, TABLE, "at")
+        self.assertTrue(partitions.is_partitioned(TABLE))
+        self.assertEqual(sorted(WebRequest.objects.values_list("pk", "path", "at")), before)
+        self.assertEqual(
+            partition_holding(lines[2].pk),
+            partitions.partition_name(TABLE, partitions.month_start(lines[2].at)),
+        )
+        # The sequence went along both times: a new line gets the next id.
+        self.assertGreater(logged_at(now, "/next/").pk, max(line.pk for line in lines))
