@@ -6,7 +6,7 @@ HAVEN := $(BIN)/haven
 CHROMIUM := /usr/bin/chromium
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test promises lint fmt migrations-check messages bench system-packages clean
+.PHONY: run test promises lint fmt migrations-check messages bench system-packages security clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,18 @@ $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 # bench/load.py needs locust and gunicorn (the bench extra); bench/locustfile.py does nothing alone.
 bench: $(VENV)/.installed-bench
 	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
+
+# Security scans (scans/run.py, docs/security.md): bandit on the code; wapiti and sqlmap against a
+# local Haven signed in as each role; testssl.sh against nginx as its TLS terminator. Not in `test`.
+SECURITY_PACKAGES := wapiti sqlmap testssl.sh nginx openssl
+security: $(VENV)/.installed-bench
+	@if ! command -v wapiti >/dev/null || ! command -v sqlmap >/dev/null || ! command -v testssl >/dev/null \
+	  || ! test -x /usr/sbin/nginx || ! command -v openssl >/dev/null; then \
+	  echo "installing $(SECURITY_PACKAGES)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SECURITY_PACKAGES) >/dev/null; \
+	fi
+	@test -x $(BIN)/bandit || $(BIN)/pip install --quiet 'bandit>=1.8'
+	$(BIN)/python scans/run.py
 
 clean:
 	rm -rf $(VENV) build
