@@ -101,6 +101,11 @@ class User(AbstractUser):
     def is_closed(self) -> bool:
         return self.closed_at is not None
 
+    @property
+    def is_erased(self) -> bool:
+        """Erased at a deletion request or past its retention (privacy.Erasure): never reopened."""
+        return self.erasures.exists()
+
 
 class ConsumerProfile(models.Model):
     """What a consumer who is not a plan member gives to find and book care (ACC-3)."""

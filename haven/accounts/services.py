@@ -358,3 +358,26 @@ def account_close(*, account: User, actor: User, reason: str = "", request=None)
     # erased with the account, while the trail is kept.
     access.account_changed(subject=account, subtype="account_closed", actor=actor, request=request)
     return end_sessions(account)
+
+
+@transaction.atomic
+def account_reopen(*, account: User, actor: User, request=None) -> User:
+    """Member services reopen a closed account at its owner's request, before it is erased: the
+    owner signs in again with their password, and the retention clock stops."""
+    if not actor.has_staff_role(*ACCOUNT_CLOSE_ROLES):
+        raise PermissionDenied
+    account = User.objects.select_for_update().get(pk=account.pk)
+    if account.closed_at is None:
+        raise ValidationError(_("This account is open."), code="open")
+    if account.is_erased:
+        raise ValidationError(
+            _("This account was erased: it cannot be reopened."),
+            code="erased",
+        )
+    account.closed_at, account.closed_by, account.closed_reason = None, None, ""
+    account.is_active = True
+    account.save(update_fields=["closed_at", "closed_by", "closed_reason", "is_active"])
+    access.account_changed(
+        subject=account, subtype="account_reopened", actor=actor, request=request
+    )
+    return account

@@ -566,10 +566,19 @@ def staff_account_find(request: HttpRequest) -> HttpResponse:
 @require_recent_password
 @require_http_methods(["GET", "POST"])
 def staff_account(request: HttpRequest, pk: int) -> HttpResponse:
-    """An account's state, and closing it with a reason that stays on the account."""
+    """An account's state; closing it with a reason that stays on the account, or reopening it."""
     account = get_object_or_404(
         User.objects.select_related("closed_by").filter(kind__in=services.CLOSABLE_KINDS), pk=pk
     )
+    if request.method == "POST" and request.POST.get("action") == "reopen":
+        try:
+            services.account_reopen(account=account, actor=request.user, request=request)
+        except ValidationError as error:
+            for text in error.messages:
+                messages.error(request, text)
+        else:
+            messages.success(request, _("The account is open again: its owner can sign in."))
+        return redirect("accounts:staff_account", pk=account.pk)
     form = StaffAccountCloseForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:

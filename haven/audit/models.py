@@ -50,6 +50,7 @@ ACCOUNT_CHANGES = {
     "second_factor_replaced": (STAFF_ACCOUNT, ("second_factor",)),
     "second_factor_reset": (STAFF_ACCOUNT, ("second_factor",)),
     "account_closed": (ACCOUNT, ("closed_at", "is_active")),
+    "account_reopened": (ACCOUNT, ("closed_at", "is_active")),
 }
 STAFF_ACCOUNT_TYPE_CODE = ("110137", "User Security Attributes Changed")
 

@@ -136,3 +136,41 @@ class AccountClosingTests(HavenTestCase):
         for account in (self.nurse, self.employer):
             page = staff.get(reverse("accounts:staff_account", kwargs={"pk": account.pk}))
             self.assertEqual(page.status_code, 404)
+
+    @pytest.mark.promise("LOG-5")
+    def test_member_services_reopen_a_closed_account_before_it_is_erased(self):
+        services.account_close(account=self.alice, actor=self.alice)
+        staff = reauthenticated(self.sign_in(self.representative))
+        page_url = reverse("accounts:staff_account", kwargs={"pk": self.alice.pk})
+        self.assertContains(staff.get(page_url), "Reopen the account")
+        reopened = staff.post(page_url, {"action": "reopen"}, follow=True)
+        self.assertContains(reopened, "The account is open again: its owner can sign in.")
+        alice = User.objects.get(pk=self.alice.pk)
+        self.assertEqual((alice.closed_at, alice.is_active), (None, True))
+        signed_in = self.client.post(
+            reverse("accounts:login"), {"username": "alice", "password": PASSWORD}
+        )
+        self.assertEqual(signed_in.status_code, 302)
+        event = AuditEvent.objects.get(subtype="account_reopened")
+        self.assertEqual((event.actor, event.record_id), (self.representative, f"user:{alice.pk}"))
+        with self.assertRaises(ValidationError) as open_already:
+            services.account_reopen(account=alice, actor=self.representative)
+        self.assertEqual(open_already.exception.code, "open")
+        with self.assertRaises(PermissionDenied):
+            services.account_reopen(account=alice, actor=self.nurse)
+
+    def test_an_erased_account_is_never_reopened(self):
+        from haven.privacy import services as privacy
+
+        made = privacy.rights_request_create(
+            kind="deletion", requester=self.bruno, member=self.bruno.member, identity="password"
+        )
+        privacy.account_erase(request=made, actor=self.privacy_officer)
+        bruno = User.objects.get(pk=self.bruno.pk)
+        with self.assertRaises(ValidationError) as refused:
+            services.account_reopen(account=bruno, actor=self.representative)
+        self.assertEqual(refused.exception.code, "erased")
+        staff = reauthenticated(self.sign_in(self.representative))
+        page = staff.get(reverse("accounts:staff_account", kwargs={"pk": bruno.pk}))
+        self.assertContains(page, "It has been erased and cannot be reopened.")
+        self.assertFalse(User.objects.get(pk=bruno.pk).is_active)
