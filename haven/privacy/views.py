@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.contrib.staticfiles import finders
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -162,7 +162,7 @@ def notice_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     notice = get_object_or_404(Notice, pk=pk, status=Notice.Status.PUBLISHED)
     services.notice_acknowledge(user=request.user, notice=notice, language=_language())
     messages.success(request, _("Thank you: your acknowledgement is recorded."))
-    return redirect(_safe_next(request) or reverse("privacy:notice_current"))
+    return HttpResponseRedirect(_safe_next(request) or reverse("privacy:notice_current"))
 
 
 @account_required
@@ -245,8 +245,9 @@ def contact(request: HttpRequest) -> HttpResponse:
 
 
 def _safe_next(request: HttpRequest) -> str:
+    """The page to go back to: a path on this site, or "" (anything else is ignored)."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
@@ -270,7 +271,7 @@ def cookies(request: HttpRequest) -> HttpResponse:
         analytics = form.cleaned_data["analytics"] or request.POST.get("choice") == "accept"
         if request.POST.get("choice") == "essential":
             analytics = False
-        response = redirect(_safe_next(request) or reverse("privacy:cookies"))
+        response = HttpResponseRedirect(_safe_next(request) or reverse("privacy:cookies"))
         try:
             services.cookie_choice_save(
                 request=request,

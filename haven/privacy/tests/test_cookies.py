@@ -114,6 +114,20 @@ class CookieTests(HavenTestCase):
         self.assertEqual(response["Content-Type"], "application/json")
         self.assertIs(json.loads(response.content)["gpc"], True)
 
+    def test_the_page_to_go_back_to_is_only_ever_a_path_on_this_site(self):
+        # Found by wapiti (make security): a `next` that was not a path gave a 500.
+        for junk, expected in [
+            ("junk", reverse("privacy:cookies")),
+            ("privacy:notice_current", reverse("privacy:cookies")),
+            ("https://evil.example/", reverse("privacy:cookies")),
+            ("//evil.example/", reverse("privacy:cookies")),
+            ("/care/", "/care/"),
+        ]:
+            response = self.client.post(
+                reverse("privacy:cookies"), {"choice": "essential", "next": junk}
+            )
+            self.assertEqual((response.status_code, response["Location"]), (302, expected), junk)
+
 
 class PageViewCounterTests(HavenTestCase):
     """The analytics the banner offers exist, and only count for those who allowed them."""
