@@ -35,13 +35,11 @@ VERDICTS: list[tuple[str, str, object]] = [
     ),
     (
         "wapiti:Internal Server Error:POST /privacy/cookies/:next:*",
-        OPEN,
-        "A bug, not a hole: the cookie-choice form passes a `next` that Django's URL check "
-        "accepts (a relative word such as `default'\"(`) to `redirect()`, which tries it as a view "
-        "name and raises NoReverseMatch: a 500 page instead of the cookies page. Nothing leaks and "
-        "nothing is saved. Fix: `HttpResponseRedirect(target)` in `haven/privacy/views.py` "
-        "(`cookies` and `notice_acknowledge` both do this); haven/privacy is being changed by "
-        "others, so it is reported to its owners rather than edited here.",
+        FIXED,
+        "Fixed in commit 279d773: `next` is used only when it is a path on this site, through "
+        "HttpResponseRedirect (cookies and notice_acknowledge); a relative word such as "
+        "`default'\"(` was tried as a view name and gave a 500. Regression test: "
+        "haven/privacy/tests/test_cookies.py. Nothing leaked and nothing was saved.",
     ),
 ]
 
