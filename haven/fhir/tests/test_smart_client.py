@@ -83,8 +83,7 @@ def test_a_smart_client_reads_the_members_record_until_she_revokes_it(live_serve
     entries = [entry for page in pages for entry in page.entry]
     assert len({entry.resource.id for entry in entries}) == 12
     assert all(
-        entry.resource.patient.reference == f"Patient/{people.alice_member.pk}"
-        for entry in entries
+        entry.resource.patient.reference == f"Patient/{people.alice_member.pk}" for entry in entries
     )
 
     # The access token expires within the hour; the refresh token (offline_access) renews it.
