@@ -21,14 +21,7 @@ def test_a_worker_killed_while_the_relay_holds_data_loses_nothing_and_sends_once
     deployment_factory, pki
 ):
     with stalling_smtp_server(pki, stall=True) as server:
-        haven = deployment_factory(
-            HAVEN_SMTP_HOST="localhost",
-            HAVEN_SMTP_PORT=str(server.port),
-            HAVEN_SMTP_CA_FILE=pki.ca_file,
-            HAVEN_MAIL_DELIVERY="relay",
-            HAVEN_SMTP_TIMEOUT="20",
-            HAVEN_MAIL_SENDING_TIMEOUT_SECONDS="2",
-        )
+        haven = through_relay(deployment_factory, server, pki)
         queued = haven.shell(ENQUEUE_EMAIL)
 
         worker = haven.start(*WORKER)
@@ -61,14 +54,7 @@ def test_a_worker_killed_after_the_relay_accepted_does_not_send_again(deployment
     between that answer and the write) is the at-least-once edge of docs/mail.md.
     """
     with stalling_smtp_server(pki, hold_quit=True) as server:
-        haven = deployment_factory(
-            HAVEN_SMTP_HOST="localhost",
-            HAVEN_SMTP_PORT=str(server.port),
-            HAVEN_SMTP_CA_FILE=pki.ca_file,
-            HAVEN_MAIL_DELIVERY="relay",
-            HAVEN_SMTP_TIMEOUT="20",
-            HAVEN_MAIL_SENDING_TIMEOUT_SECONDS="2",
-        )
+        haven = through_relay(deployment_factory, server, pki)
         queued = haven.shell(ENQUEUE_EMAIL)
         worker = haven.start(*WORKER)
         assert server.handler.quitting.wait(30), haven.log(worker)
@@ -86,6 +72,18 @@ def test_a_worker_killed_after_the_relay_accepted_does_not_send_again(deployment
         [row] = haven.shell(OUTBOX)
         assert (row["status"], row["attempts"]) == ("sent", 1)
     assert [message.message["Message-ID"] for message in server.received] == [queued["message_id"]]
+
+
+def through_relay(deployment_factory, server, pki):
+    """Haven sending through the test's relay, with a sending timeout of 2 s for the requeue."""
+    return deployment_factory(
+        HAVEN_SMTP_HOST="localhost",
+        HAVEN_SMTP_PORT=str(server.port),
+        HAVEN_SMTP_CA_FILE=pki.ca_file,
+        HAVEN_MAIL_DELIVERY="relay",
+        HAVEN_SMTP_TIMEOUT="20",
+        HAVEN_MAIL_SENDING_TIMEOUT_SECONDS="2",
+    )
 
 
 def requeue_and_send_again(haven) -> None:
