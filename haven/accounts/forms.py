@@ -237,6 +237,10 @@ REFUSALS = {
         "This member already has an account. Sign in with its username and password; if you "
         "have forgotten them, call member services."
     ),
+    RegistrationRefused.CLOSED: _(
+        "This member's online account is closed. Member services can reopen it until it is "
+        "erased: call them."
+    ),
     RegistrationRefused.BLOCKED: _(
         "Online access for this member is blocked at the member's request. Call member "
         "services to lift the block."

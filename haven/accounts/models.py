@@ -75,8 +75,11 @@ class User(AbstractUser):
                 condition=~models.Q(kind="staff") | ~models.Q(staff_role=""),
                 name="user_staff_has_role",
             ),
+            # An erased member account (closed for good) lets go of its roster entry, so the
+            # member can register again; the account stays as the trail's tombstone.
             models.CheckConstraint(
                 condition=models.Q(kind="member", member__isnull=False)
+                | models.Q(kind="member", closed_at__isnull=False)
                 | (~models.Q(kind="member") & models.Q(member__isnull=True)),
                 name="user_member_account_has_roster_entry",
             ),

@@ -29,6 +29,7 @@ class RegistrationRefused(Exception):
     MINOR = "minor"
     COVERAGE_ENDED = "coverage_ended"
     ALREADY_REGISTERED = "already_registered"
+    CLOSED = "closed"
     BLOCKED = "blocked"
 
     def __init__(self, reason: str):
@@ -76,6 +77,21 @@ def roster_match(
     return member if given == on_roster else None
 
 
+def _release_erased_account(member: Member) -> None:
+    """Refuse a second account for a member; an erased one stays as the trail's tombstone but no
+    longer holds the member, who may start again. A closed one is reopened by member services."""
+    existing = User.objects.select_for_update().filter(member=member).first()
+    if existing is None:
+        return
+    if existing.is_erased:
+        existing.member = None
+        existing.save(update_fields=["member"])
+        return
+    if existing.is_closed:
+        raise RegistrationRefused(RegistrationRefused.CLOSED)
+    raise RegistrationRefused(RegistrationRefused.ALREADY_REGISTERED)
+
+
 def _save_new_user(user: User) -> None:
     try:
         with transaction.atomic():
@@ -120,8 +136,7 @@ def member_register(
         raise RegistrationRefused(RegistrationRefused.MINOR)
     if member.coverage_end is not None and member.coverage_end < today:
         raise RegistrationRefused(RegistrationRefused.COVERAGE_ENDED)
-    if User.objects.filter(member=member).exists():
-        raise RegistrationRefused(RegistrationRefused.ALREADY_REGISTERED)
+    _release_erased_account(member)
     if blocks_covering(member).exists():
         raise RegistrationRefused(RegistrationRefused.BLOCKED)
     user = User(
@@ -371,7 +386,7 @@ def account_reopen(*, account: User, actor: User, request=None) -> User:
         raise ValidationError(_("This account is open."), code="open")
     if account.is_erased:
         raise ValidationError(
-            _("This account was erased: it cannot be reopened."),
+            _("This account was erased: it cannot be reopened. Its owner can register again."),
             code="erased",
         )
     account.closed_at, account.closed_by, account.closed_reason = None, None, ""

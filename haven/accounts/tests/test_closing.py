@@ -174,3 +174,46 @@ class AccountClosingTests(HavenTestCase):
         page = staff.get(reverse("accounts:staff_account", kwargs={"pk": bruno.pk}))
         self.assertContains(page, "It has been erased and cannot be reopened.")
         self.assertFalse(User.objects.get(pk=bruno.pk).is_active)
+
+    def register_again(self, member, username: str):
+        return self.client.post(
+            reverse("accounts:register_member"),
+            {
+                "first_name": member.first_name,
+                "last_name": member.last_name,
+                "gender": member.gender,
+                "date_of_birth": member.date_of_birth.isoformat(),
+                "member_id": member.member_id,
+                "group_number": member.group.group_number,
+                "username": username,
+                "password1": "quiet lantern orchard 42",
+                "password2": "quiet lantern orchard 42",
+            },
+        )
+
+    @pytest.mark.promise("ACC-1")
+    def test_a_member_whose_account_is_closed_is_sent_to_member_services_not_a_second_account(
+        self,
+    ):
+        services.account_close(account=self.alice, actor=self.alice)
+        response = self.register_again(self.alice.member, "alice-again")
+        self.assertContains(response, "This member&#x27;s online account is closed.")
+        self.assertEqual(list(User.objects.filter(member=self.alice.member)), [self.alice])
+
+    @pytest.mark.promise("ACC-1")
+    def test_a_member_whose_account_was_erased_can_register_again(self):
+        from haven.privacy import services as privacy
+
+        made = privacy.rights_request_create(
+            kind="deletion", requester=self.bruno, member=self.bruno.member, identity="password"
+        )
+        privacy.account_erase(request=made, actor=self.privacy_officer)
+        member = self.bruno.member
+        response = self.register_again(member, "bruno-again")
+        self.assertEqual(response.status_code, 302)
+        fresh = User.objects.get(member=member)
+        self.assertEqual((fresh.username, fresh.is_active), ("bruno-again", True))
+        tombstone = User.objects.get(pk=self.bruno.pk)
+        # The erased account stays (the trail and the erasure name it) but holds nobody.
+        self.assertEqual((tombstone.member, tombstone.is_erased), (None, True))
+        self.assertFalse(tombstone.is_active)
