@@ -5,10 +5,13 @@ synthetic population (nobody in it is real): a few thousand members with claims,
 in the message center (encrypted as always), care assignments, and 2,000 practitioners copied
 from the demo's under synthetic names.
 Then serves Haven with gunicorn (2 workers x 4 threads on this 2-core machine) and runs locust
-headless twice with the same users (bench/locustfile.py): first as Haven always runs, then with
-the audit record switched off (HAVEN_AUDIT_ENABLED=False, a switch only benchmarks use and
-production refuses). Prints throughput and p50/p95/p99 per page and writes docs/benchmarks.md
-(section "load").
+headless twice with the same users (bench/locustfile.py): first as Haven always runs, then on
+a copy of the same database with Haven's privacy machinery off: no audit record
+(HAVEN_AUDIT_ENABLED=False), messages stored and read in plain text (HAVEN_MESSAGE_ENCRYPTION=False,
+the copy's envelopes decrypted beforehand) and no access checks (training, purpose, role, grant:
+this script's own WSGI module opens every field asked for). Production refuses the two settings;
+the third exists only here. Prints throughput and p50/p95/p99 per page and writes
+docs/benchmarks.md (section "load").
 
     .venv/bin/python bench/load.py [--users 50] [--spawn-rate 10] [--run-time 60s]
         [--members 3000] [--postgres-url postgres://postgres@127.0.0.1:5432] [--no-doc]
@@ -41,6 +44,7 @@ from benchdoc import ROOT, machine, write_section  # noqa: E402
 
 TARGET_P95_MS = 200
 DATABASE = "haven_bench_load"
+PLAIN_DATABASE = "haven_bench_load_plain"
 PORT = 8765
 BIN = Path(sys.executable).parent
 MEMBER_ACCOUNTS = 60
@@ -67,7 +71,23 @@ PAGES = [
 SETTINGS_MODULE = """
 import os
 from haven.settings import *  # noqa: F401,F403
-HAVEN_AUDIT_ENABLED = os.environ.get("HAVEN_BENCH_AUDIT", "1") == "1"
+HAVEN_AUDIT_ENABLED = os.environ.get("HAVEN_BENCH_MACHINERY", "1") == "1"
+HAVEN_MESSAGE_ENCRYPTION = HAVEN_AUDIT_ENABLED
+"""
+# The baseline's access decision: every field asked for is opened, with no training, purpose,
+# role or grant check. Only this benchmark's server loads it.
+WSGI_MODULE = """
+import os
+from haven.wsgi import application  # noqa: F401
+if os.environ.get("HAVEN_BENCH_MACHINERY", "1") == "0":
+    from haven.audit import access, policy
+
+    def _decide_without_checks(who, member, resources, fields, purpose, category, changing):
+        decision = access._Decision(purpose=purpose or policy.Purpose.SELF, permit=policy.SELF)
+        decision.fields = access._requested_fields(resources, fields)
+        return decision
+
+    access._decide = _decide_without_checks
 """
 
 
@@ -102,12 +122,57 @@ def redis_answers(url: str) -> bool:
         return False
 
 
-def fresh_database(args) -> None:
+def fresh_database(args, name: str = DATABASE, template: str = "") -> None:
     import psycopg
 
     with psycopg.connect(f"{args.postgres_url.rstrip('/')}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {DATABASE}")
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else ""))
+
+
+def audit_events(args, name: str) -> int:
+    import psycopg
+
+    from haven.audit.models import AuditEvent
+
+    with psycopg.connect(f"{args.postgres_url.rstrip('/')}/{name}") as conn:
+        return conn.execute(f"SELECT count(*) FROM {AuditEvent._meta.db_table}").fetchone()[0]  # noqa: S608
+
+
+def decrypt_copy(args, env: dict[str, str]) -> int:
+    """The baseline's data: the same rows, the messages' envelopes opened and stored in plain text
+    as HAVEN_MESSAGE_ENCRYPTION=False writes them (an empty KEK id)."""
+    script = (
+        "import django; django.setup()\n"
+        "from haven.lib import crypto\n"
+        "from haven.messaging.models import Sealed\n"
+        "total = 0\n"
+        "for entry in crypto.sealed_models():\n"
+        "    model = entry.model\n"
+        "    if not issubclass(model, Sealed):\n"
+        "        continue\n"
+        "    names = [f.name[:-7] for f in model._meta.fields if f.name.endswith('_sealed')]\n"
+        "    for row in model.objects.exclude(kek_id=crypto.PLAINTEXT_KEK_ID).iterator():\n"
+        "        plain = {name: row.unseal(name) for name in names}\n"
+        "        for name, value in plain.items():\n"
+        "            setattr(row, name + '_sealed', value)\n"
+        "        row.kek_id, row.wrapped_key = crypto.PLAINTEXT_KEK_ID, b''\n"
+        "        row.save(update_fields=[n + '_sealed' for n in names] + ['kek_id', 'wrapped_key'])\n"
+        "        total += 1\n"
+        "print(total)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env={
+            **env,
+            "DATABASE_URL": f"{args.postgres_url.rstrip('/')}/{PLAIN_DATABASE}",
+            "DJANGO_SETTINGS_MODULE": "haven.settings",
+        },
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return int(done.stdout.split()[-1])
 
 
 def populate(members: int, rng: random.Random) -> dict:
@@ -264,16 +329,17 @@ def prepare(args, env: dict[str, str]) -> dict:
     return populate(args.members, random.Random(9))
 
 
-def serve(env: dict[str, str], audit: bool) -> subprocess.Popen:
+def serve(env: dict[str, str], machinery: bool, database_url: str) -> subprocess.Popen:
     server_env = {
         **env,
         "DJANGO_SETTINGS_MODULE": "haven_bench_settings",
-        "HAVEN_BENCH_AUDIT": "1" if audit else "0",
+        "HAVEN_BENCH_MACHINERY": "1" if machinery else "0",
+        "DATABASE_URL": database_url,
     }
     process = subprocess.Popen(
         [
             str(BIN / "gunicorn"),
-            "haven.wsgi",
+            "haven_bench_wsgi",
             "--bind",
             f"127.0.0.1:{PORT}",
             "--workers",
@@ -371,10 +437,15 @@ def locust(args, env: dict[str, str], accounts_file: Path, prefix: Path) -> dict
     return results
 
 
+def ratio_of(on: dict, off: dict) -> float:
+    return on.get("p50", 0) / off["p50"] if off.get("p50") else 0.0
+
+
 def table(on: dict[str, dict], off: dict[str, dict]) -> list[str]:
     lines = [
-        "| page | requests | failures | req/s | p50 ms | p95 ms | p99 ms | p50 audit off | p95 audit off |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| page | requests | failures | req/s | p50 ms | p95 ms | p99 ms "
+        "| p50 machinery off | p95 machinery off | p50 ratio on/off |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name in [*PAGES, "Aggregated"]:
         if name not in on or not on[name]["requests"]:
@@ -382,7 +453,8 @@ def table(on: dict[str, dict], off: dict[str, dict]) -> list[str]:
         a, b = on[name], off.get(name, {})
         lines.append(
             f"| {name} | {a['requests']} | {a['failures']} | {a['rps']:.1f} | {a['p50']:.0f} | "
-            f"{a['p95']:.0f} | {a['p99']:.0f} | {b.get('p50', 0):.0f} | {b.get('p95', 0):.0f} |"
+            f"{a['p95']:.0f} | {a['p99']:.0f} | {b.get('p50', 0):.0f} | {b.get('p95', 0):.0f} | "
+            f"{ratio_of(a, b):.2f} |"
         )
     return lines
 
@@ -406,6 +478,7 @@ def main() -> int:
 
     workdir = Path(tempfile.mkdtemp(prefix="haven-load-"))
     (workdir / "haven_bench_settings.py").write_text(SETTINGS_MODULE, encoding="utf-8")
+    (workdir / "haven_bench_wsgi.py").write_text(WSGI_MODULE, encoding="utf-8")
     env = environment(args, workdir)
     started = time.perf_counter()
     fresh_database(args)
@@ -414,7 +487,6 @@ def main() -> int:
     accounts_file.write_text(json.dumps(accounts), encoding="utf-8")
     from django.db import connection
 
-    from haven.audit.models import AuditEvent
     from haven.care.models import Practitioner
     from haven.messaging.models import Conversation
     from haven.plans.models import Claim, Member
@@ -426,33 +498,34 @@ def main() -> int:
         "practitioners": Practitioner.objects.count(),
     }
     connection.close()
+    fresh_database(args, PLAIN_DATABASE, template=DATABASE)
+    sizes["decrypted"] = decrypt_copy(args, env)
     print(f"prepared in {time.perf_counter() - started:.0f} s: {sizes}")
 
     runs = {}
     loads = {}
-    for audit in (True, False):
-        label = "on" if audit else "off"
+    for machinery in (True, False):
+        label = "on" if machinery else "off"
+        database = DATABASE if machinery else PLAIN_DATABASE
         if args.redis_url:
             import redis
 
             redis.Redis.from_url(args.redis_url).flushdb()  # our own database number only
-        server = serve(env, audit)
+        server = serve(env, machinery, f"{args.postgres_url.rstrip('/')}/{database}")
         try:
             loads[f"{label}-before"] = os.getloadavg()
-            events_before = AuditEvent.objects.count()
-            connection.close()
-            runs[label] = locust(args, env, accounts_file, workdir / f"audit-{label}")
+            events_before = audit_events(args, database)
+            runs[label] = locust(args, env, accounts_file, workdir / f"machinery-{label}")
             loads[label] = os.getloadavg()
-            runs[label]["_audit_events"] = AuditEvent.objects.count() - events_before
-            connection.close()
+            runs[label]["_audit_events"] = audit_events(args, database) - events_before
         finally:
             stop(server)
     on, off = runs["on"], runs["off"]
     events_on, events_off = on.pop("_audit_events"), off.pop("_audit_events")
     warm_on = on.pop("_warmup")
     off.pop("_warmup")
-    errors = [f"audit on: {e}" for e in on.pop("_errors")]
-    errors += [f"audit off: {e}" for e in off.pop("_errors")]
+    errors = [f"machinery on: {e}" for e in on.pop("_errors")]
+    errors += [f"machinery off: {e}" for e in off.pop("_errors")]
 
     for line in table(on, off):
         print(line)
@@ -472,11 +545,23 @@ def main() -> int:
         met = "met on every page"
     record_on = on.get("member record (staff, audited)", {})
     record_off = off.get("member record (staff, audited)", {})
-    ratio = record_on.get("p50", 0) / record_off["p50"] if record_off.get("p50") else 0
+    ratio = ratio_of(record_on, record_off)
+    # The pages that read members' data (not sign-in or the public API).
+    private = [name for name in PAGES[:8] if name in on and name in off]
+    mean_on = sum(on[name]["p50"] for name in private) / len(private)
+    mean_off = sum(off[name]["p50"] for name in private) / len(private)
+    overall = mean_on / mean_off if mean_off else 0.0
+    # The public API reads no member's data: its ratio is what the two runs differ by anyway.
+    control = [name for name in ("FHIR metadata", "FHIR provider directory") if name in on]
+    control_on = sum(on[name]["p50"] for name in control) / max(len(control), 1)
+    control_off = sum(off.get(name, {}).get("p50", 0) for name in control) / max(len(control), 1)
+    control_ratio = control_on / control_off if control_off else 0.0
     print(
-        f"throughput {total_on['rps']:.1f} req/s (audit on), {total_off['rps']:.1f} (off); "
+        f"throughput {total_on['rps']:.1f} req/s (machinery on), {total_off['rps']:.1f} (off); "
         f"p95 {total_on['p95']:.0f} ms overall, worst page {worst:.0f} ms: target {met}; "
-        f"audited record page p50 on/off {ratio:.2f}; audit events {events_on} / {events_off}"
+        f"pages with members' data p50 on/off {overall:.2f} (staff record {ratio:.2f}; "
+        f"public API, no member data, {control_ratio:.2f}); "
+        f"audit events {events_on} / {events_off}"
     )
     if args.no_doc:
         return 0
@@ -492,7 +577,8 @@ def main() -> int:
         "ran beside it, and locust itself shares the 2 cores with gunicorn and PostgreSQL.",
         "",
         f"`bench/load.py`: a fresh PostgreSQL database with `haven demo` and {sizes['members']} "
-        f"members, {sizes['claims']} claims, {sizes['conversations']} encrypted conversations, "
+        f"members, {sizes['claims']} claims, {sizes['conversations']} encrypted conversations "
+        f"({sizes['decrypted']} envelopes opened in the baseline's copy), "
         f"{sizes['practitioners']} practitioners (all synthetic); gunicorn 2 workers x 4 threads "
         "(gthread) on 127.0.0.1; locust in the same machine, "
         f"`-u {args.users} -r {args.spawn_rate} --run-time {args.warmup + args.run_time}s`, "
@@ -507,8 +593,8 @@ def main() -> int:
         "",
         *table(on, off),
         "",
-        f"Throughput: {total_on['rps']:.1f} requests/s with auditing on, {total_off['rps']:.1f} "
-        "with it off (the users wait between requests, so throughput follows the user count; "
+        f"Throughput: {total_on['rps']:.1f} requests/s with the privacy machinery on, "
+        f"{total_off['rps']:.1f} with it off (the users wait between requests, so throughput follows the user count; "
         "the latencies are the measure).",
         "",
         f"Target (p95 under {TARGET_P95_MS} ms at {args.users} users, steady state): **{met}** "
@@ -525,18 +611,25 @@ def main() -> int:
         + ". While 50 Argon2 hashes run on 2 cores, every other page waits behind them: "
         "sign-in bursts, not steady traffic, are what this machine handles worst.",
         "",
-        "Privacy machinery against the same pages without it: the only switch Haven has is "
-        "HAVEN_AUDIT_ENABLED (benchmarks only; production refuses it), which removes the audit "
-        "record (flags, chain lock, hash, insert); the purpose, consent and training checks still "
-        "run, and messages are decrypted either way (encryption cannot be turned off for data "
-        f"already stored). The audited staff record page: p50 {record_on.get('p50', 0):.0f} ms on, "
+        'Privacy machinery against the same pages without it (the "off" columns): the second '
+        "run serves a copy of the same database, taken before the first run, with the audit "
+        "record off (HAVEN_AUDIT_ENABLED=False: no flags, chain lock, hash or insert), the "
+        "messages' envelopes opened and stored in plain text (HAVEN_MESSAGE_ENCRYPTION=False: "
+        "no key unwrapping or AES-GCM), and no access decision (the benchmark's own WSGI module "
+        "opens every field asked for: no training, purpose, role, grant or sensitive-category "
+        "check). Production refuses the first two settings; the third exists only in this "
+        "script. Sign-in, CSRF, sessions and the idle timeout stay on in both runs. "
+        f"On the {len(private)} pages that read members' data, the mean p50 is "
+        f"{mean_on:.0f} ms on and {mean_off:.0f} ms off: **ratio {overall:.2f}**; the audited "
+        f"staff record page alone: p50 {record_on.get('p50', 0):.0f} ms on, "
         f"{record_off.get('p50', 0):.0f} ms off (ratio {ratio:.2f}); p95 "
-        f"{record_on.get('p95', 0):.0f} / {record_off.get('p95', 0):.0f} ms. Audit events written "
-        f"during the runs (warm-up included): {events_on} on, {events_off} off: members' own "
-        "pages read through the audited accessor too, so the audit-off columns give the "
-        "audit record's cost on every member page, not only on the staff record page."
-        " The two runs are one after the "
-        "other, not interleaved, so the shared machine's noise can differ between them.",
+        f"{record_on.get('p95', 0):.0f} / {record_off.get('p95', 0):.0f} ms. For comparison, the "
+        f"public API pages, which read no member's data and run none of the machinery, differ "
+        f"by {control_ratio:.2f} between the runs ({control_on:.0f} / {control_off:.0f} ms): "
+        "that much of the ratio is the runs' own difference, not the machinery. Audit events written "
+        f"during the runs (warm-up included): {events_on} on, {events_off} off. The two runs are "
+        "one after the other, not interleaved, so the shared machine's noise can differ "
+        "between them.",
     ]
     write_section("load", lines)
     return 0
