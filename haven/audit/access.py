@@ -49,6 +49,7 @@ from haven.audit.models import (
 )
 from haven.audit.policy import (
     FIELDS,
+    PARTNER_POLICY,
     SELF,
     STAFF_POLICY,
     SYSTEM_POLICY,
@@ -94,20 +95,6 @@ class Actor:
     @property
     def is_staff(self) -> bool:
         return self.user is not None and self.user.is_staff_member
-
-
-def partner_portal(app: str, user: User, request: HttpRequest | None) -> Actor:
-    """A producer's or employer's portal. The policy has no rule for partner accounts yet
-    (haven.audit.policy.PARTNER_POLICY): the portal reads as the system "<app>.portal", naming
-    the account in the record's source, after the portal itself has checked the relationship."""
-    seen = Actor.from_request(request, user=user) if request is not None else None
-    where = seen.source if seen else app
-    return Actor(
-        system=f"{app}.portal",
-        source=f"{where} ({user.kind} account {user.pk})"[:200],
-        ip_address=seen.ip_address if seen else "",
-        user_agent=seen.user_agent if seen else "",
-    )
 
 
 def system(name: str) -> Actor:
@@ -323,6 +310,53 @@ def _member_or_proxy_permit(
     decision.permit = proxy_permit(scopes)
 
 
+def _partner_permit(
+    who: Actor, member: Member | None, purpose: str | None, record_id: str, decision: _Decision
+):
+    """A producer, employer or practice opens its one purpose's fields, and only while the
+    relationship with the member holds: checked here too, not only by its portal."""
+    user = who.user
+    own, permit = PARTNER_POLICY[user.kind]
+    if purpose != own:
+        decision.error = NotPermitted(
+            _("Your account opens members' records only for %(purpose)s.")
+            % {"purpose": _purpose_label(own)}
+        )
+        return
+    if member is None or not _partner_relationship(user, member, record_id):
+        decision.error = NotAuthorised(
+            _("Nothing links you to this person now, so their record does not open to you.")
+        )
+        return
+    decision.permit = permit
+
+
+def _partner_relationship(user: User, member: Member, record_id: str) -> bool:
+    """A current authorisation of an approved producer; the employer's own group; an
+    appointment of the member with the practice (the record read is that appointment)."""
+    # Imported here: these apps read through this module themselves.
+    if user.kind == User.Kind.PRODUCER:
+        from haven.producers.models import Authorisation, Producer
+
+        return (
+            Authorisation.objects.current()
+            .filter(member=member, producer__user=user, producer__status=Producer.Status.APPROVED)
+            .exists()
+        )
+    if user.kind == User.Kind.EMPLOYER:
+        from haven.employers.models import SponsorContact
+
+        return SponsorContact.objects.filter(user=user, group_id=member.group_id).exists()
+    from haven.care.models import Appointment
+
+    return (
+        str(record_id).isdigit()
+        and Appointment.objects.filter(
+            pk=int(record_id), member=member, practitioner__accounts__user=user
+        ).exists()
+    )
+
+
 def _grant_for(user: User, member: Member, scope: str) -> Grant | None:
     # Imported here: caregivers' services may one day audit through this module themselves.
     from haven.caregivers.services import grant_for
@@ -345,6 +379,7 @@ def _decide(
     purpose: str | None,
     category: str,
     changing: bool,
+    record_id: str = "",
 ) -> _Decision:
     decision = _Decision(purpose=purpose or "")
     if purpose and purpose not in Purpose.values:
@@ -360,6 +395,8 @@ def _decide(
         _staff_permit(who, member, purpose, decision)
     elif who.user.kind in (User.Kind.MEMBER, User.Kind.CAREGIVER, User.Kind.CONSUMER):
         _member_or_proxy_permit(who, member, resources, decision)
+    elif who.user.kind in PARTNER_POLICY:
+        _partner_permit(who, member, purpose, str(record_id or ""), decision)
     else:
         decision.error = NotPermitted(_("Your account does not open members' records."))
     if decision.error:
@@ -503,7 +540,9 @@ def _access(
     who = _actor(actor, request)
     resources = _as_list(resource)
     fields = None if fields is None else tuple(fields)
-    decision = _decide(who, member, resources, fields, purpose, category, changing=False)
+    decision = _decide(
+        who, member, resources, fields, purpose, category, changing=False, record_id=str(record_id)
+    )
     with transaction.atomic(durable=True):
         event = _record(
             who,

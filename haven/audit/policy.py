@@ -288,34 +288,45 @@ SYSTEM_POLICY: dict[str, Permit] = {
     ),
 }
 
-# Partners outside the plan who sign in: a producer a member authorised (haven.producers) and an
-# employer administering its group plan (haven.employers). Each has a purpose of its own that
-# opens administrative data only: never claims, clinical data, messages or documents (DIS-3).
-# The accessor has no rule for these accounts yet, so their portals read as the system naming
-# the account (as care does for provider accounts), after checking the member's authorisation
-# or the employer's group themselves.
-PARTNER_POLICY: dict[str, Permit] = {
-    Purpose.PRODUCER: Permit(
-        read={
-            R.DEMOGRAPHICS: ("first_name", "last_name", "date_of_birth", "member_id"),
-            R.CONTACT: ("address_line", "city", "region", "postal_code", "phone"),
-            R.COVERAGE: ALL,
-        },
+# Partners outside the plan who sign in: a producer a member authorised (haven.producers), an
+# employer administering its group plan (haven.employers) and a practice reading what a member
+# shared when booking (haven.care). Each kind of account may state one purpose, which opens
+# administrative data only: never claims, clinical data, messages or documents (DIS-3). The
+# accessor also checks, at every read, that the relationship holds (haven.audit.access).
+PARTNER_POLICY: dict[str, tuple[str, Permit]] = {
+    User.Kind.PRODUCER: (
+        Purpose.PRODUCER,
+        Permit(
+            read={
+                R.DEMOGRAPHICS: ("first_name", "last_name", "date_of_birth", "member_id"),
+                R.CONTACT: ("address_line", "city", "region", "postal_code", "phone"),
+                R.COVERAGE: ALL,
+            },
+        ),
     ),
-    Purpose.PLAN_SPONSOR: Permit(
-        read={
-            R.DEMOGRAPHICS: (
-                "first_name",
-                "last_name",
-                "date_of_birth",
-                "member_id",
-                "relationship",
-            ),
-            R.COVERAGE: ALL,
-        },
+    User.Kind.EMPLOYER: (
+        Purpose.PLAN_SPONSOR,
+        Permit(
+            read={
+                R.DEMOGRAPHICS: (
+                    "first_name",
+                    "last_name",
+                    "date_of_birth",
+                    "member_id",
+                    "relationship",
+                ),
+                R.COVERAGE: ALL,
+            },
+        ),
+    ),
+    # The copy a member shared at booking (haven.care.sharing): at most these parts.
+    User.Kind.PROVIDER: (
+        Purpose.TREATMENT,
+        Permit(
+            read={R.DEMOGRAPHICS: ALL, R.CONTACT: ALL, R.COVERAGE: ALL, R.APPOINTMENTS: ALL},
+        ),
     ),
 }
-SYSTEM_POLICY.update(PARTNER_POLICY)
 
 # A member's own record: all of it, sensitive categories included (it is theirs).
 SELF = Permit(

@@ -148,22 +148,15 @@ def provider_account_link(
 def provider_view_record(
     *, appointment: Appointment, actor: User, request: HttpRequest | None = None
 ) -> None:
-    """Record in the audit trail that the practice looked at the copy a member shared with it.
-
-    The accessor has no rule for provider accounts yet (docs/care.md), so Haven records the read
-    as the system showing the disclosed copy, naming the provider account in the event's source.
-    """
-    who = access.Actor(
-        system="care.provider-view",
-        source=f"care:appointment (provider account {actor.pk})",
-        ip_address=access.Actor.from_request(request).ip_address if request is not None else "",
-    )
+    """Record in the audit trail that the practice looked at the copy a member shared with it:
+    the accessor checks the appointment is with this practice and names the provider account."""
     access.read(
         member=appointment.member,
         resource=sharing.resources_for(appointment.shared),
-        purpose=Purpose.OPERATIONS,
+        purpose=Purpose.TREATMENT,
         record_id=appointment.pk,
-        actor=who,
+        actor=actor,
+        request=request,
         subtype="provider-view",
     )
 

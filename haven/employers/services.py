@@ -67,10 +67,6 @@ def sponsor_of(user: User) -> SponsorContact | None:
     return SponsorContact.objects.select_related("group__plan").filter(user=user).first()
 
 
-def _portal_actor(user: User, request: HttpRequest | None) -> access.Actor:
-    return access.partner_portal("employers", user, request)
-
-
 @dataclass
 class Enrolled:
     member: Member
@@ -113,7 +109,8 @@ def sponsor_read(
         resource=resources,
         fields=fields,
         purpose=Purpose.PLAN_SPONSOR,
-        actor=_portal_actor(contact.user, request),
+        actor=contact.user,
+        request=request,
         subtype="sponsor-view",
     )
     return Enrolled(member=member, values=_values(member, permitted), permitted=permitted)

@@ -336,10 +336,6 @@ def producer_clients(producer: Producer):
     )
 
 
-def _portal_actor(user: User, request: HttpRequest | None) -> access.Actor:
-    return access.partner_portal("producers", user, request)
-
-
 @dataclass
 class ClientView:
     authorisation: Authorisation
@@ -394,7 +390,8 @@ def client_read(
         fields=fields,
         purpose=Purpose.PRODUCER,
         record_id=f"producer-authorisation:{authorisation.pk}",
-        actor=_portal_actor(producer.user, request),
+        actor=producer.user,
+        request=request,
         subtype="producer-view",
     )
     if count_request:

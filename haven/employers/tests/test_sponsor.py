@@ -4,6 +4,7 @@ the audited accessor with its own purpose, and never claims or clinical data (DI
 import pytest
 from django.urls import reverse
 
+from haven.accounts.models import User
 from haven.audit import access
 from haven.audit.models import AuditEvent, Outcome
 from haven.audit.policy import Purpose, Resource
@@ -43,7 +44,7 @@ class SponsorTests(HavenTestCase):
         for event in reads:
             self.assertEqual(event.purpose, Purpose.PLAN_SPONSOR)
             self.assertEqual(set(event.entity), {Resource.DEMOGRAPHICS, Resource.COVERAGE})
-            self.assertIn(f"employer account {self.employer.pk}", event.source)
+            self.assertEqual((event.actor, event.actor_kind), (self.employer, User.Kind.EMPLOYER))
 
     @pytest.mark.promise("DIS-3")
     def test_reaching_for_claims_is_refused_by_the_accessor_and_recorded(self):
@@ -71,7 +72,7 @@ class SponsorTests(HavenTestCase):
                 member=self.alice_member,
                 resource=Resource.CLAIMS,
                 purpose=Purpose.PLAN_SPONSOR,
-                actor=access.system("employers.portal"),
+                actor=self.employer,
             )
 
     @pytest.mark.promise("DIS-3")

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from haven.accounts.models import User
 from haven.audit import access
 from haven.audit.models import AuditEvent, Outcome
 from haven.audit.policy import Purpose, Resource
@@ -94,7 +95,9 @@ class ClientTests(HavenTestCase):
         self.assertEqual(
             read.entity, {Resource.COVERAGE: ["plan", "group", "coverage_start", "coverage_end"]}
         )
-        self.assertIn(f"producer account {self.producer.pk}", read.source)
+        # The trail names the producer, as the member's access history shows them.
+        self.assertEqual((read.actor, read.actor_kind), (self.producer, User.Kind.PRODUCER))
+        self.assertEqual(read.system_actor, "")
         # Alice sees the look in her own access history.
         self.assertIn(read, list(access.history_for(self.alice_member)))
 
@@ -145,7 +148,13 @@ class ClientTests(HavenTestCase):
         self.assertFalse(Authorisation.objects.exists())
 
     def test_the_producer_purpose_never_opens_claims_or_clinical_data(self):
-        actor = access.system("producers.portal")
+        actor = self.producer
+        Authorisation.objects.create(
+            member=self.alice_member,
+            producer=Producer.objects.get(user=actor),
+            elements=list(ClientElement.values),
+            authorised_by=self.alice,
+        )
         for resource in (Resource.CLAIMS, Resource.DOCUMENTS, Resource.MESSAGES):
             with self.assertRaises(access.NotPermitted):
                 access.read(
