@@ -265,8 +265,11 @@ def wapiti(role: web.Role, session, seeds: list[str], args) -> dict:
 # sqlmap --------------------------------------------------------------------------------------
 
 
-def sqlmap(target: web.Target, role_label: str, cookies: str, index: int, seconds: float) -> dict:
-    """sqlmap at level 1, risk 1, every technique, for SQLite, on the fields a person types into."""
+def sqlmap(
+    target: web.Target, role_label: str, cookies: str, index: int, seconds: float, dbms: str
+) -> dict:
+    """sqlmap at level 1, risk 1, every technique, for the scanned Haven's database, on the
+    fields a person types into."""
     workdir = OUT / "sqlmap" / f"{index:03d}"
     command = [
         "sqlmap",
@@ -289,7 +292,7 @@ def sqlmap(target: web.Target, role_label: str, cookies: str, index: int, second
         "-p",
         ",".join(target.typed),
         "--dbms",
-        "SQLite",  # the database behind the scanned Haven: only its payloads, four times faster
+        dbms,  # the database behind the scanned Haven: only its payloads, four times faster
         "--disable-coloring",
         "-v",
         "1",
@@ -452,6 +455,11 @@ def main() -> int:
     parser.add_argument("--sqlmap-minutes", type=float, default=9, help="budget for sqlmap")
     parser.add_argument("--no-doc", action="store_true", help="leave docs/security.md alone")
     parser.add_argument(
+        "--postgres-url",
+        default="postgres://postgres@127.0.0.1:5432",
+        help="server for the scanned Haven's database; SQLite if it does not answer or is empty",
+    )
+    parser.add_argument(
         "--verdicts-only",
         action="store_true",
         help="no scan: apply scans/verdicts.py again to the last run's findings and report",
@@ -475,8 +483,10 @@ def main() -> int:
     results["bandit"] = bandit()
     say(f"  {len(results['bandit']['findings'])} findings")
 
-    say("starting Haven (fresh SQLite, haven demo, gunicorn, nginx as TLS terminator)...")
-    haven = stack.start(OUT / "haven")
+    say("starting Haven (fresh database, haven demo, gunicorn, nginx as TLS terminator)...")
+    haven = stack.start(OUT / "haven", args.postgres_url)
+    results["dbms"] = haven.dbms
+    say(f"  on {haven.dbms}")
     tls = testssl_start()
     try:
         seeds = pages_without_parameters(haven)
@@ -513,7 +523,7 @@ def main() -> int:
             if left < 20:
                 skipped.append(f"{target.method} {urlsplit(target.url).path} ({label})")
                 return None
-            return sqlmap(target, label, cookie_header(sessions[label]), index, left)
+            return sqlmap(target, label, cookie_header(sessions[label]), index, left, haven.dbms)
 
         with ThreadPoolExecutor(PARALLEL) as pool:
             sqlmap_results = [r for r in pool.map(one, enumerate(ordered)) if r]

@@ -1,5 +1,6 @@
-"""A local Haven for the scanners: a fresh SQLite database with `haven demo`, gunicorn under
-production settings, and nginx in front as the TLS terminator configured from docs/deploy.md."""
+"""A local Haven for the scanners: a fresh database with `haven demo` (PostgreSQL, production's,
+when a server answers; else SQLite), gunicorn under production settings, and nginx in front as
+the TLS terminator configured from docs/deploy.md."""
 
 import base64
 import os
@@ -18,6 +19,7 @@ BIN = ROOT / ".venv" / "bin"
 DEPLOY_DOC = ROOT / "docs" / "deploy.md"
 HOST = "127.0.0.1"
 APP_PORT = 8771
+SCAN_DATABASE = "haven_scan"
 # docs/deploy.md's server blocks listen on 443 and 80; nginx passes `Host $host` (no port), which
 # Django's CSRF origin check compares with the browser's origin, so the standard ports are kept.
 HTTPS_URL = f"https://{HOST}"
@@ -38,6 +40,7 @@ STATIC_ROOT = {static!r}  # collectstatic here, not into the working tree's var/
 @dataclass
 class Stack:
     workdir: Path
+    dbms: str = "SQLite"
     env: dict[str, str] = field(default_factory=dict)
     processes: list[subprocess.Popen] = field(default_factory=list)
 
@@ -67,7 +70,23 @@ class Stack:
         self.processes.clear()
 
 
-def production_env(workdir: Path) -> dict[str, str]:
+def fresh_database(workdir: Path, postgres_url: str) -> tuple[str, str]:
+    """A new, empty PostgreSQL database at that server, else an SQLite file: (URL, DBMS name)."""
+    if postgres_url:
+        try:
+            import psycopg
+
+            server = postgres_url.rstrip("/")
+            with psycopg.connect(f"{server}/postgres", autocommit=True, connect_timeout=3) as db:
+                db.execute(f"DROP DATABASE IF EXISTS {SCAN_DATABASE} WITH (FORCE)")
+                db.execute(f"CREATE DATABASE {SCAN_DATABASE}")
+            return f"{server}/{SCAN_DATABASE}", "PostgreSQL"
+        except psycopg.OperationalError:
+            pass  # no server here: SQLite, and the report says so
+    return f"sqlite:///{workdir / 'haven.sqlite3'}", "SQLite"
+
+
+def production_env(workdir: Path, database_url: str) -> dict[str, str]:
     """HAVEN_ENV=production with throwaway keys, behind one proxy, as docs/deploy.md sets it."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
@@ -88,7 +107,7 @@ def production_env(workdir: Path) -> dict[str, str]:
             "SECRET_KEY": secrets.token_urlsafe(48),
             "HAVEN_LOOKUP_KEY": secrets.token_urlsafe(32),
             "ALLOWED_HOSTS": f"{HOST},localhost",
-            "DATABASE_URL": f"sqlite:///{workdir / 'haven.sqlite3'}",
+            "DATABASE_URL": database_url,
             "HAVEN_KEKS": "scan1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
             "HAVEN_KEK_CURRENT": "scan1",
             "HAVEN_OIDC_KEY": oidc_key.decode(),
@@ -195,12 +214,13 @@ def port_free(port: int) -> bool:
         return probe.connect_ex((HOST, port)) != 0
 
 
-def start(workdir: Path) -> Stack:
+def start(workdir: Path, postgres_url: str = "") -> Stack:
     for port in (80, 443, APP_PORT):
         if not port_free(port):
             raise SystemExit(f"{HOST}:{port} is already in use: stop what listens there first")
     workdir.mkdir(parents=True, exist_ok=True)
-    stack = Stack(workdir=workdir, env=production_env(workdir))
+    database_url, dbms = fresh_database(workdir, postgres_url)
+    stack = Stack(workdir=workdir, dbms=dbms, env=production_env(workdir, database_url))
     static = workdir / "static"
     (workdir / "haven_scan_settings.py").write_text(
         SETTINGS_MODULE.format(static=str(static)), encoding="utf-8"

@@ -166,7 +166,8 @@ def write_doc(doc: Path, results: dict) -> None:
     lines = [
         BEGIN,
         f"Last run: {results['date']} on {results['machine']}; "
-        f"{results['seconds'] // 60} min {results['seconds'] % 60} s in all.",
+        f"{results['seconds'] // 60} min {results['seconds'] % 60} s in all; the scanned "
+        f"Haven's database: {results.get('dbms', 'SQLite')}.",
         "",
         "Tools: " + ", ".join(f"{name} {version}" for name, version in versions.items()) + ".",
         "",
@@ -189,7 +190,7 @@ def write_doc(doc: Path, results: dict) -> None:
     tested = sqlmap["tested"]
     lines += [
         "",
-        f"- **sqlmap** tested {len(tested)} distinct inputs ({sum(len(r['parameters']) for r in tested)} "
+        f"- **sqlmap** (`--dbms {results.get('dbms', 'SQLite')}`) tested {len(tested)} distinct inputs ({sum(len(r['parameters']) for r in tested)} "
         f"parameters; GET {sum(r['method'] == 'GET' for r in tested)}, POST "
         f"{sum(r['method'] == 'POST' for r in tested)}), each as the first role that reaches it: "
         f"{sum(len(r['findings']) for r in tested)} injectable"
