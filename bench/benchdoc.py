@@ -38,6 +38,22 @@ def fresh_database(name: str, postgres_url: str, workdir: Path) -> str:
     return "SQLite (a file, WAL)"
 
 
+def haven_with_demo(env: dict[str, str]) -> None:
+    """Migrate the database `env` names and load `haven demo` (in subprocesses, as an operator
+    would), then set Django up in this process on the same database."""
+    import subprocess
+    import sys
+
+    haven = str(Path(sys.executable).parent / "haven")
+    subprocess.run([haven, "migrate", "--no-input", "-v", "0"], env=env, check=True)
+    subprocess.run([haven, "demo"], env=env, check=True, stdout=subprocess.DEVNULL)
+    os.environ.update(env)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "haven.settings"
+    import django
+
+    django.setup()
+
+
 def write_section(name: str, lines: list[str]) -> None:
     """Replace this benchmark's section of docs/benchmarks.md (or add it at the end)."""
     begin, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"

@@ -40,7 +40,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchdoc import ROOT, machine, write_section  # noqa: E402
+from benchdoc import ROOT, haven_with_demo, machine, write_section  # noqa: E402
 
 TARGET_P95_MS = 200
 DATABASE = "haven_bench_load"
@@ -82,7 +82,7 @@ from haven.wsgi import application  # noqa: F401
 if os.environ.get("HAVEN_BENCH_MACHINERY", "1") == "0":
     from haven.audit import access, policy
 
-    def _decide_without_checks(who, member, resources, fields, purpose, category, changing):
+    def _decide_without_checks(who, member, resources, fields, purpose, *_rest, **_named):
         decision = access._Decision(purpose=purpose or policy.Purpose.SELF, permit=policy.SELF)
         decision.fields = access._requested_fields(resources, fields)
         return decision
@@ -318,14 +318,7 @@ def populate(members: int, rng: random.Random) -> dict:
 
 def prepare(args, env: dict[str, str]) -> dict:
     """Migrate and load the demo in subprocesses, then fill the rest in this process."""
-    haven = str(BIN / "haven")
-    subprocess.run([haven, "migrate", "--no-input", "-v", "0"], env=env, check=True)
-    subprocess.run([haven, "demo"], env=env, check=True, stdout=subprocess.DEVNULL)
-    os.environ.update(env)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "haven.settings"
-    import django
-
-    django.setup()
+    haven_with_demo(env)
     return populate(args.members, random.Random(9))
 
 

@@ -26,11 +26,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchdoc import machine, percentile, write_section  # noqa: E402
+from benchdoc import haven_with_demo, machine, percentile, write_section  # noqa: E402
 
 PRIMARY_PORT, REPLICA_PORT = 55432, 55433
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
-BIN = Path(sys.executable).parent
 
 
 def as_postgres(command: list[str], **options) -> subprocess.CompletedProcess:
@@ -229,14 +228,7 @@ def main() -> int:
             "DATABASE_REPLICA_URL": url(REPLICA_PORT),
             "HAVEN_AUDIT_CHECKPOINT_DIR": str(workdir / "checkpoints"),
         }
-        haven = str(BIN / "haven")
-        subprocess.run([haven, "migrate", "--no-input", "-v", "0"], env=env, check=True)
-        subprocess.run([haven, "demo"], env=env, check=True, stdout=subprocess.DEVNULL)
-        os.environ.update(env)
-        os.environ["DJANGO_SETTINGS_MODULE"] = "haven.settings"
-        import django
-
-        django.setup()
+        haven_with_demo(env)
         load = os.getloadavg()
         measured = lag_under_load(args.seconds, args.writers)
         staleness, alone = directory_staleness(args.tries)

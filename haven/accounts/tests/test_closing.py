@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from haven.accounts import services
 from haven.accounts.models import User, UserSession
+from haven.accounts.tests.test_registration import register_as
 from haven.audit.models import AuditEvent
 from haven.privacy.tests.test_requests import reauthenticated
 from haven.testing.people import PASSWORD, HavenTestCase
@@ -175,28 +176,12 @@ class AccountClosingTests(HavenTestCase):
         self.assertContains(page, "It has been erased and cannot be reopened.")
         self.assertFalse(User.objects.get(pk=bruno.pk).is_active)
 
-    def register_again(self, member, username: str):
-        return self.client.post(
-            reverse("accounts:register_member"),
-            {
-                "first_name": member.first_name,
-                "last_name": member.last_name,
-                "gender": member.gender,
-                "date_of_birth": member.date_of_birth.isoformat(),
-                "member_id": member.member_id,
-                "group_number": member.group.group_number,
-                "username": username,
-                "password1": "quiet lantern orchard 42",
-                "password2": "quiet lantern orchard 42",
-            },
-        )
-
     @pytest.mark.promise("ACC-1")
     def test_a_member_whose_account_is_closed_is_sent_to_member_services_not_a_second_account(
         self,
     ):
         services.account_close(account=self.alice, actor=self.alice)
-        response = self.register_again(self.alice.member, "alice-again")
+        response = register_as(self.client, self.alice.member, "alice-again")
         self.assertContains(response, "This member&#x27;s online account is closed.")
         self.assertEqual(list(User.objects.filter(member=self.alice.member)), [self.alice])
 
@@ -209,7 +194,7 @@ class AccountClosingTests(HavenTestCase):
         )
         privacy.account_erase(request=made, actor=self.privacy_officer)
         member = self.bruno.member
-        response = self.register_again(member, "bruno-again")
+        response = register_as(self.client, member, "bruno-again")
         self.assertEqual(response.status_code, 302)
         fresh = User.objects.get(member=member)
         self.assertEqual((fresh.username, fresh.is_active), ("bruno-again", True))

@@ -19,6 +19,21 @@ from haven.testing.people import HavenTestCase, make_member, years_ago
 NEW_PASSWORD = "quiet lantern orchard 42"
 
 
+def registration_form(member, username: str) -> dict[str, str]:
+    """The member registration form filled with the member's details as the roster holds them."""
+    return {
+        "first_name": member.first_name,
+        "last_name": member.last_name,
+        "gender": member.gender,
+        "date_of_birth": member.date_of_birth.isoformat(),
+        "member_id": member.member_id,
+        "group_number": member.group.group_number,
+        "username": username,
+        "password1": NEW_PASSWORD,
+        "password2": NEW_PASSWORD,
+    }
+
+
 class MemberRegistrationTests(HavenTestCase):
     @classmethod
     def setUpTestData(cls):
@@ -29,21 +44,8 @@ class MemberRegistrationTests(HavenTestCase):
         cache.clear()  # registration attempts are counted per address in the cache
 
     def details(self, member=None, **changes):
-        member = member or self.nadia_member
-        data = {
-            "first_name": member.first_name,
-            "last_name": member.last_name,
-            "gender": member.gender,
-            "date_of_birth": member.date_of_birth.isoformat(),
-            "member_id": member.member_id,
-            "group_number": member.group.group_number,
-            "username": "nadia",
-            "email": "",
-            "phone": "",
-            "password1": NEW_PASSWORD,
-            "password2": NEW_PASSWORD,
-        }
-        return data | changes
+        form = registration_form(member or self.nadia_member, "nadia")
+        return form | {"email": "", "phone": ""} | changes
 
     def register(self, **changes):
         return self.client.post(reverse("accounts:register_member"), self.details(**changes))
@@ -227,25 +229,17 @@ class MemberRegistrationTests(HavenTestCase):
         self.assertRedirects(self.client.get(reverse("accounts:register_member")), "/")
 
 
+def register_as(client, member, username):
+    """Post the registration form with the member's details as the roster holds them."""
+    return client.post(reverse("accounts:register_member"), registration_form(member, username))
+
+
 class AgeRuleTests(HavenTestCase):
     def setUp(self):
         cache.clear()
 
     def register(self, member, username):
-        return self.client.post(
-            reverse("accounts:register_member"),
-            {
-                "first_name": member.first_name,
-                "last_name": member.last_name,
-                "gender": member.gender,
-                "date_of_birth": member.date_of_birth.isoformat(),
-                "member_id": member.member_id,
-                "group_number": member.group.group_number,
-                "username": username,
-                "password1": NEW_PASSWORD,
-                "password2": NEW_PASSWORD,
-            },
-        )
+        return register_as(self.client, member, username)
 
     @pytest.mark.promise("ACC-8")
     def test_a_child_under_13_cannot_have_an_account(self):
