@@ -671,19 +671,12 @@ def referral_book(
         AppointmentEvent.objects.create(
             appointment=appointment, what=Event.REFERRED, actor=actor, note=when(locked.starts_at)
         )
-    # The accessor has no rule for providers: Haven itself discloses, on the referring
-    # practice's request, for the operations purpose the system may use (see docs/care.md).
-    system = access.Actor(
-        system="care.referral",
-        source=f"care:refer (provider account {actor.pk})",
-        ip_address=access.Actor.from_request(request).ip_address if request is not None else "",
-    )
     labels = {
         "referrer": source.practitioner.display_name,
         "parts": ", ".join(str(sharing.SHORT_LABELS[c]) for c in sharing.REFERRAL_FIELDS),
     }
     try:
-        disclosure = _disclose_referral(appointment, system, request, labels)
+        disclosure = _disclose_referral(source, appointment, actor, request, labels)
     except (ValidationError, PermissionDenied) as error:
         Appointment.objects.filter(pk=appointment.pk).delete()
         raise BookingRefused(_("The referral could not be booked.")) from error
@@ -698,18 +691,21 @@ def referral_book(
     return appointment
 
 
-def _disclose_referral(appointment, system, request, labels):
+def _disclose_referral(source, appointment, actor, request, labels):
+    """The referring practice discloses, for treatment, as itself: the accessor checks that the
+    member's appointment it refers from is with that practice."""
     from haven.privacy.services import disclosure_record
 
     return disclosure_record(
         member=appointment.member,
         recipient=appointment.practitioner.recipient,
-        purpose="operations",
+        purpose="treatment",
         resources=list(sharing.REFERRAL_RESOURCES),
         description=_("Referral booked by %(referrer)s: %(parts)s only, nothing clinical.")
         % labels,
-        actor=system,
-        request=None,
+        actor=actor,
+        request=request,
+        record_id=source.pk,
     )
 
 

@@ -932,6 +932,7 @@ def disclosure_record(
     legal_basis: str = "",
     actor: "User | access.Actor",
     request: HttpRequest | None = None,
+    record_id: str | int = "",
 ) -> Disclosure:
     """The one way personal data leaves Haven (DIS-5, DIS-6): a registered, active recipient, a
     purpose the registry allows it, and for disclosures required by law the privacy officer and
@@ -970,6 +971,7 @@ def disclosure_record(
         resource=resources,
         recipient=recipient.name,
         purpose=AUDIT_PURPOSES[purpose],
+        record_id=record_id,
         actor=actor,
         request=request,
     )

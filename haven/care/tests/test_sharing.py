@@ -136,6 +136,11 @@ class ReferralTests(HavenTestCase):
         event = referral.disclosure.audit_event
         self.assertEqual(event.recipient, self.world.costa.recipient.name)
         self.assertNotIn("appointments", event.entity)
+        # The referring practice disclosed as itself, for treatment, from Alice's appointment.
+        self.assertEqual(
+            (event.actor, event.purpose, event.record_id, event.system_actor),
+            (self.provider, "treatment", str(self.source.pk), ""),
+        )
 
     @pytest.mark.promise("DIS-2")
     def test_no_referral_without_the_members_permission_or_from_another_practice(self):
