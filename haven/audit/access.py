@@ -654,6 +654,48 @@ def disclose(
     )
 
 
+def disclose_own_account(
+    *,
+    account: User,
+    resource: str | Iterable[str],
+    recipient: str,
+    actor: "Actor | User | None" = None,
+    request: HttpRequest | None = None,
+) -> Permitted:
+    """Someone with no roster entry (a consumer) gives their own account's details to someone
+    outside Haven at their own request: a disclosure with the account as the record, so their
+    accounting of disclosures lists it. Only the account's owner may."""
+    if not recipient.strip():
+        raise ValueError("a disclosure names its recipient")
+    who = _actor(actor, request)
+    resources = _as_list(resource)
+    requested = _requested_fields(resources, None)
+    decision = _Decision(purpose=Purpose.SELF)
+    if who.user is None or who.user.pk != account.pk or account.member_id is not None:
+        decision.error = NotAuthorised(
+            _("Only the owner of an account without a plan membership shares its details so.")
+        )
+    else:
+        decision.permit, decision.fields = SELF, requested
+    record_id = f"user:{account.pk}"
+    with transaction.atomic(durable=True):
+        event = _record(
+            who,
+            decision,
+            member=None,
+            requested=requested,
+            type=EventType.DISCLOSURE,
+            subtype="disclose",
+            action=Action.READ,
+            record_id=record_id,
+            recipient=recipient.strip()[:200],
+        )
+    if decision.error:
+        decision.error.event = event
+        raise decision.error
+    return _permitted(decision, event, record_id)
+
+
 @contextmanager
 def change(
     *,
@@ -867,9 +909,17 @@ def account_changed(
     )
 
 
-def history_for(member: Member, *, disclosures_only: bool = False) -> QuerySet[AuditEvent]:
-    """Who saw, changed or received the member's data, when and why: one query, newest first."""
-    events = AuditEvent.objects.filter(member=member, outcome=Outcome.ALLOWED)
+def history_for(
+    member: Member | None = None, *, account: User | None = None, disclosures_only: bool = False
+) -> QuerySet[AuditEvent]:
+    """Who saw, changed or received the member's data (or, for an account with no roster entry,
+    the account's), when and why: one query, newest first."""
+    if member is not None:
+        events = AuditEvent.objects.filter(member=member, outcome=Outcome.ALLOWED)
+    else:
+        events = AuditEvent.objects.filter(
+            member__isnull=True, record_id=f"user:{account.pk}", outcome=Outcome.ALLOWED
+        )
     if disclosures_only:
         events = events.filter(type=EventType.DISCLOSURE)
     return events.select_related("actor").order_by("-sequence")

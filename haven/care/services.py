@@ -406,6 +406,7 @@ def _disclose_to_provider(
 
     disclosure = disclosure_record(
         member=appointment.member,
+        account=appointment.account if appointment.member is None else None,
         recipient=appointment.practitioner.recipient,
         purpose=purpose,
         resources=sharing.resources_for(categories),
@@ -497,26 +498,27 @@ def appointment_book(
         ) as change:
             appointment = create()
             change.record_id = appointment.pk
-        try:
-            given, disclosure = _disclose_to_provider(
-                appointment=appointment,
-                categories=shared,
-                who=who,
-                request=request,
-                description=_disclosure_description(shared),
-                purpose="treatment",
-            )
-        except (ValidationError, PermissionDenied) as error:
-            Appointment.objects.filter(pk=appointment.pk).delete()
-            raise BookingRefused(
-                _("The booking could not be completed: %(why)s")
-                % {"why": " ".join(getattr(error, "messages", [str(error)]))}
-            ) from error
-        values = sharing.member_values(booking.member, reason=reason)
     else:
         with transaction.atomic():
             appointment = create()
-        given, disclosure = shared, None
+    try:
+        given, disclosure = _disclose_to_provider(
+            appointment=appointment,
+            categories=shared,
+            who=who,
+            request=request,
+            description=_disclosure_description(shared),
+            purpose="treatment",
+        )
+    except (ValidationError, PermissionDenied) as error:
+        Appointment.objects.filter(pk=appointment.pk).delete()
+        raise BookingRefused(
+            _("The booking could not be completed: %(why)s")
+            % {"why": " ".join(getattr(error, "messages", [str(error)]))}
+        ) from error
+    if booking.member is not None:
+        values = sharing.member_values(booking.member, reason=reason)
+    else:
         values = sharing.consumer_values(booking.account, reason=reason)
 
     with transaction.atomic():

@@ -630,6 +630,10 @@ def build(request: RightsRequest, *, progress: Callable[[int, str], None]) -> tu
         data["disclosures"] = [_row(vars(entry)) for entry in services.accounting_for(member)]
     else:
         data["appointments"] = _own_appointments(user)
+        progress(75, "disclosures")
+        data["disclosures"] = [
+            _row(vars(entry)) for entry in services.accounting_for(None, account=user)
+        ]
     data["caregivers"] = _grants(member, user)
     data["privacy"] = _privacy(request)
     data["emails"] = _emails(user)

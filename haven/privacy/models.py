@@ -430,7 +430,14 @@ class Recipient(models.Model):
 class Disclosure(models.Model):
     """What left Haven, to whom and why; its audit event is the record of the trail (DIS-5)."""
 
-    member = models.ForeignKey("plans.Member", on_delete=models.PROTECT, related_name="+")
+    # Whose data: a roster member's or, for someone with no roster entry (a consumer who booked
+    # care), their own account's.
+    member = models.ForeignKey(
+        "plans.Member", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     recipient = models.ForeignKey(Recipient, on_delete=models.PROTECT, related_name="disclosures")
     purpose = models.CharField(_("purpose"), max_length=24, choices=DisclosurePurpose.choices)
     description = models.CharField(_("data disclosed"), max_length=300)
@@ -454,6 +461,11 @@ class Disclosure(models.Model):
                 condition=~models.Q(purpose__in=[p.value for p in LEGAL_PURPOSES])
                 | ~models.Q(legal_basis=""),
                 name="disclosure_by_law_has_legal_basis",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(member__isnull=False, account__isnull=True)
+                | models.Q(member__isnull=True, account__isnull=False),
+                name="disclosure_names_one_subject",
             ),
         ]
 

@@ -924,7 +924,7 @@ AUDIT_PURPOSES = {
 
 def disclosure_record(
     *,
-    member: Member,
+    member: Member | None,
     recipient: Recipient | str,
     purpose: str,
     resources: list[str],
@@ -933,11 +933,14 @@ def disclosure_record(
     actor: "User | access.Actor",
     request: HttpRequest | None = None,
     record_id: str | int = "",
+    account: User | None = None,
 ) -> Disclosure:
     """The one way personal data leaves Haven (DIS-5, DIS-6): a registered, active recipient, a
     purpose the registry allows it, and for disclosures required by law the privacy officer and
     the legal basis. Writes the audit trail's disclosure event, then the disclosure itself.
     """
+    if (member is None) == (account is None):
+        raise ValueError("a disclosure is of one member's data or of one account's")
     if not isinstance(recipient, Recipient):
         raise NotRegistered(
             _("Personal data goes only to recipients in the registry."), code="unregistered"
@@ -966,21 +969,32 @@ def disclosure_record(
     description = " ".join(description.split())
     if not description:
         raise ValidationError(_("Describe briefly what data is disclosed."), code="description")
-    permitted = access.disclose(
-        member=member,
-        resource=resources,
-        recipient=recipient.name,
-        purpose=AUDIT_PURPOSES[purpose],
-        record_id=record_id,
-        actor=actor,
-        request=request,
-    )
+    if member is None:
+        # A consumer's own details, given at their own request (haven.care bookings).
+        permitted = access.disclose_own_account(
+            account=account,
+            resource=resources,
+            recipient=recipient.name,
+            actor=actor,
+            request=request,
+        )
+    else:
+        permitted = access.disclose(
+            member=member,
+            resource=resources,
+            recipient=recipient.name,
+            purpose=AUDIT_PURPOSES[purpose],
+            record_id=record_id,
+            actor=actor,
+            request=request,
+        )
     event = permitted.event
     if event is None:
         raise RuntimeError("a disclosure needs its audit record")
     with transaction.atomic():
         return Disclosure.objects.create(
             member=member,
+            account=account if member is None else None,
             recipient=recipient,
             purpose=purpose,
             description=description[:300],
@@ -1002,12 +1016,15 @@ class AccountingEntry:
     legal_basis: str
 
 
-def accounting_for(member: Member, now: datetime | None = None) -> list[AccountingEntry]:
-    """Every disclosure of the member's data in the last six years, from the audit trail (RIG-4)."""
+def accounting_for(
+    member: Member | None, now: datetime | None = None, *, account: User | None = None
+) -> list[AccountingEntry]:
+    """Every disclosure of the member's data (or of an account's with no roster entry) in the
+    last six years, from the audit trail (RIG-4)."""
     now = now or timezone.now()
     since = now - timedelta(days=365 * facts.accounting_years() + 2)
     events = (
-        access.history_for(member, disclosures_only=True)
+        access.history_for(member, account=account, disclosures_only=True)
         .filter(recorded_at__gte=since)
         .select_related("disclosure__recipient")
     )

@@ -627,9 +627,15 @@ def archive_download(request: HttpRequest, token: str) -> HttpResponse:
 
 @requester_required
 def accounting(request: HttpRequest) -> HttpResponse:
-    """Who received the member's data, when, what and why, for six years (RIG-4)."""
+    """Who received the member's data, when, what and why, for six years (RIG-4); for an account
+    with no roster entry (a consumer), who received the account's own details."""
     member = subject_member(request)
-    entries = services.accounting_for(member) if member is not None else []
+    if member is not None:
+        entries = services.accounting_for(member)
+    elif request.user.member_id is None:
+        entries = services.accounting_for(None, account=request.user)
+    else:
+        entries = []
     return render(
         request,
         "privacy/accounting.html",

@@ -1,7 +1,9 @@
 import pytest
 from django.urls import reverse
 
+from haven.audit import access
 from haven.audit.models import AuditEvent, EventType
+from haven.audit.policy import Resource
 from haven.care import services, sharing
 from haven.care.models import Appointment
 from haven.care.tests.world import book, world
@@ -68,6 +70,46 @@ class SharingTests(HavenTestCase):
         self.assertIn("contact", entries[0].description)
         self.sign_in(self.alice)
         self.assertContains(self.client.get(reverse("privacy:accounting")), "Ji-woo Kim, MD")
+
+    @pytest.mark.promise("DIS-1")
+    def test_a_consumers_sharing_is_in_their_own_accounting_of_disclosures(self):
+        self.sign_in(self.consumer)
+        self.assertContains(
+            self.client.get(reverse("privacy:accounting")),
+            "Your information has not been disclosed to anyone outside Haven.",
+        )
+        appointment = book(
+            self, self.consumer, self.world.fresh_slot(), member=None, shared=["contact"]
+        )
+        disclosure = appointment.disclosure
+        self.assertEqual(
+            (disclosure.member, disclosure.account, disclosure.recipient),
+            (None, self.consumer, self.world.kim.recipient),
+        )
+        event = disclosure.audit_event
+        self.assertEqual(
+            (event.type, event.actor, event.member, event.record_id, event.recipient),
+            (
+                EventType.DISCLOSURE,
+                self.consumer,
+                None,
+                f"user:{self.consumer.pk}",
+                self.world.kim.recipient.name,
+            ),
+        )
+        self.assertEqual(appointment.shared, ["contact"])
+        page = self.client.get(reverse("privacy:accounting"))
+        self.assertContains(page, "Ji-woo Kim, MD")
+        self.assertNotContains(page, "has not been disclosed")
+        # Only the account's owner discloses its details this way, and never a member's account.
+        for someone in (self.alice, self.provider):
+            with self.assertRaises(access.NotAuthorised):
+                access.disclose_own_account(
+                    account=self.consumer if someone is self.provider else someone,
+                    resource=Resource.CONTACT,
+                    recipient="Anyone",
+                    actor=someone,
+                )
 
     @pytest.mark.promise("DIS-1")
     def test_a_caregiver_can_share_only_what_their_grant_opens(self):

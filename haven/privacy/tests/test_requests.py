@@ -347,6 +347,9 @@ class AccessArchiveTests(HavenTestCase):
         [appointment] = data["appointments"]
         self.assertEqual(appointment["reason"], "Back pain")
         self.assertEqual(data["care"]["booking_preferences"]["shared"], ["visit"])
+        # The sharing is in the archive's accounting of disclosures too.
+        [disclosure] = data["disclosures"]
+        self.assertEqual(disclosure["recipient"], care.kim.recipient.name)
 
     @pytest.mark.promise("RIG-1")
     def test_the_archive_is_stored_encrypted(self):
