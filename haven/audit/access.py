@@ -502,6 +502,13 @@ def _record(
     return chain.append(event)
 
 
+def _raise_refusal(decision: _Decision, event: AuditEvent | None) -> None:
+    """A refused decision is raised once its audit record is written, with the record attached."""
+    if decision.error:
+        decision.error.event = event
+        raise decision.error
+
+
 def _permitted(decision: _Decision, event: AuditEvent | None, record_id="") -> Permitted:
     return Permitted(
         purpose=decision.purpose,
@@ -556,9 +563,7 @@ def _access(
             category=category,
             recipient=recipient,
         )
-    if decision.error:
-        decision.error.event = event
-        raise decision.error
+    _raise_refusal(decision, event)
     return _permitted(decision, event, record_id)
 
 
@@ -690,9 +695,7 @@ def disclose_own_account(
             record_id=record_id,
             recipient=recipient.strip()[:200],
         )
-    if decision.error:
-        decision.error.event = event
-        raise decision.error
+    _raise_refusal(decision, event)
     return _permitted(decision, event, record_id)
 
 
@@ -846,9 +849,7 @@ def declare_emergency(
             action=Action.EXECUTE,
             note=reason,
         )
-    if decision.error:
-        decision.error.event = event
-        raise decision.error
+    _raise_refusal(decision, event)
     return decision.break_glass
 
 
@@ -874,9 +875,7 @@ def trail_used(
             action=Action.READ,
             record_id=str(record_id or ""),
         )
-    if decision.error:
-        decision.error.event = event
-        raise decision.error
+    _raise_refusal(decision, event)
     return _permitted(decision, event, record_id)
 
 
