@@ -1,6 +1,6 @@
 """Benchmark: how late a PostgreSQL streaming replica is behind Haven's writes.
 
-Builds two PostgreSQL servers of its own in a temporary folder (as the `postgres` system user
+Builds two PostgreSQL servers of its own (needs PostgreSQL's server programs installed) in a temporary folder (as the `postgres` system user
 when run as root, which PostgreSQL refuses): a primary on 127.0.0.1:55432 and a streaming replica
 of it made with `pg_basebackup -R` on 55433, asynchronous as docs/scaling.md describes. Haven is
 migrated on the primary and loads `haven demo`; then, for --seconds, --writers threads write as
@@ -29,7 +29,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchdoc import haven_with_demo, machine, percentile, write_section  # noqa: E402
 
 PRIMARY_PORT, REPLICA_PORT = 55432, 55433
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+# The server's programs (initdb, pg_ctl, pg_basebackup), where this machine's PostgreSQL keeps them.
+PG_BIN = Path(
+    subprocess.run(
+        ["pg_config", "--bindir"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+)
 
 
 def as_postgres(command: list[str], **options) -> subprocess.CompletedProcess:
