@@ -1,8 +1,9 @@
 """Benchmark: how late a PostgreSQL streaming replica is behind Haven's writes.
 
-Builds two PostgreSQL servers of its own (needs PostgreSQL's server programs installed) in a temporary folder (as the `postgres` system user
-when run as root, which PostgreSQL refuses): a primary on 127.0.0.1:55432 and a streaming replica
-of it made with `pg_basebackup -R` on 55433, asynchronous as docs/scaling.md describes. Haven is
+Builds two PostgreSQL servers of its own in a temporary folder, with the server programs
+`pg_config --bindir` names (as the `postgres` system user when run as root, which PostgreSQL
+refuses): a primary on 127.0.0.1:55432 and a streaming replica of it made with
+`pg_basebackup -R` on 55433, asynchronous as docs/scaling.md describes. Haven is
 migrated on the primary and loads `haven demo`; then, for --seconds, --writers threads write as
 Haven does at full speed (audited reads of members' records, each an audit event on the hash
 chain, and practitioners added to the directory) while a probe, every 50 ms, takes the
