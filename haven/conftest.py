@@ -3,6 +3,7 @@ of haven/testing/clamd.py (one scanner for the whole run)."""
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import translation
 
 from haven.testing.browser import browser, open_page, page, people, phone_page
@@ -18,3 +19,12 @@ def default_language():
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache: sign-in failures, rate limits and intrusion counters
+    live there, and one test's failed sign-ins as alice would slow the next test's sign-in."""
+    cache.clear()
+    yield
+    cache.clear()

@@ -17,7 +17,8 @@ import pytest
 from django.conf import settings
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Request, expect, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from haven.accounts.models import User
 from haven.testing.people import PASSWORD, HavenTestCase
@@ -36,6 +37,8 @@ ARTIFACTS = Path(settings.PROJECT_DIR) / "test-artifacts"
 AXE = Path(__file__).with_name("vendor") / "axe.min.js"
 # Generous waits: the suite shares two cores with the live server and a second worker.
 TIMEOUT_MS = 15_000
+# The requests each open page has sent and not yet had answered, to name in a failure.
+_UNANSWERED: dict[int, dict[Request, str]] = {}
 
 __all__ = [
     "PASSWORD",
@@ -99,6 +102,11 @@ def open_page(
             # page's CSP, so axe needs no exception in the policy Haven serves.
             context.add_init_script(path=str(AXE))
         new_page = context.new_page()
+        unanswered: dict[Request, str] = {}
+        new_page.on("request", lambda sent: unanswered.__setitem__(sent, sent.url))
+        new_page.on("requestfinished", lambda done: unanswered.pop(done, None))
+        new_page.on("requestfailed", lambda failed: unanswered.pop(failed, None))
+        _UNANSWERED[id(new_page)] = unanswered
         violations: list[str] = []
         new_page.on(
             "console",
@@ -120,6 +128,7 @@ def open_page(
             suffix = "" if number == 0 else f"-{number + 1}"
             save_screenshot(opened_page, name + suffix)
         reported.extend(violations)
+        _UNANSWERED.pop(id(opened_page), None)
         context.close()
     assert reported == [], "the page broke its Content-Security-Policy:\n" + "\n".join(reported)
 
@@ -161,10 +170,26 @@ def sign_in(page: Page, user: User, password: str = PASSWORD) -> None:
     page.fill("input[name=password]", password)
     page.click("main form.stacked button[type=submit]")
     if user.kind == User.Kind.STAFF:
-        page.wait_for_url("**/accounts/two-factor/")
+        wait_to_arrive(page, lambda url: "/accounts/two-factor/" in url)
         page.fill("input[name=otp_token]", totp_code(user))
         page.click("main form.stacked button[type=submit]")
-    page.wait_for_url(lambda url: "/accounts/login/" not in url and "/two-factor/" not in url)
+    wait_to_arrive(page, lambda url: "/accounts/login/" not in url and "/two-factor/" not in url)
+
+
+def wait_to_arrive(page: Page, arrived: Callable[[str], bool]) -> None:
+    """Wait until the page's address is one `arrived` accepts (its answer begun, not every
+    image loaded); if it never is, fail saying where the page stopped and what it waits for."""
+    try:
+        page.wait_for_url(arrived, wait_until="commit")
+    except PlaywrightTimeout:
+        try:
+            shown = " ".join(page.locator("main").inner_text(timeout=2_000).split())[:400]
+        except PlaywrightTimeout:
+            shown = "(the page did not answer)"
+        waiting = sorted(_UNANSWERED.get(id(page), {}).values())
+        raise AssertionError(
+            f"the page stopped at {page.url}\nshowing: {shown}\nstill waiting for: {waiting}"
+        ) from None
 
 
 def answer_cookie_banner(page: Page) -> None:

@@ -6,7 +6,6 @@ member's second factor, as the real sign-in would.
 
 from datetime import date, timedelta
 
-from django.core.cache import cache
 from django.test import TestCase
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -203,11 +202,6 @@ class HavenTestCase(TestCase):
             city="Hartford",
             postal_code="06103",
         )
-
-    def setUp(self):
-        super().setUp()
-        # Rate limits and sign-in counters live in the cache; each test starts with none.
-        cache.clear()
 
     def sign_in(self, user: User, client=None):
         """Sign in as the user; staff also pass their second factor."""

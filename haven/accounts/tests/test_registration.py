@@ -2,7 +2,6 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.hashers import identify_hasher
-from django.core.cache import cache
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -39,9 +38,6 @@ class MemberRegistrationTests(HavenTestCase):
     def setUpTestData(cls):
         super().setUpTestData()
         cls.nadia_member = make_member("M-NADIA", cls.group, "Nadia José", "Núñez", years_ago(30))
-
-    def setUp(self):
-        cache.clear()  # registration attempts are counted per address in the cache
 
     def details(self, member=None, **changes):
         form = registration_form(member or self.nadia_member, "nadia")
@@ -235,9 +231,6 @@ def register_as(client, member, username):
 
 
 class AgeRuleTests(HavenTestCase):
-    def setUp(self):
-        cache.clear()
-
     def register(self, member, username):
         return register_as(self.client, member, username)
 
@@ -275,9 +268,6 @@ class AgeRuleTests(HavenTestCase):
 
 
 class ConsumerRegistrationTests(HavenTestCase):
-    def setUp(self):
-        cache.clear()
-
     def details(self, **changes):
         data = {
             "first_name": "Dana",

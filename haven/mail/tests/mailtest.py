@@ -4,7 +4,6 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from django.core.cache import cache
 from django.test import override_settings
 
 from haven.mail.tests.smtp_servers import RunningServer, test_pki
@@ -41,7 +40,3 @@ class MailTestCase(HavenTestCase):
     def tearDownClass(cls):
         shutil.rmtree(cls.pki_dir, ignore_errors=True)
         super().tearDownClass()
-
-    def setUp(self):
-        super().setUp()
-        cache.clear()

@@ -3,7 +3,6 @@ from datetime import date
 import pytest
 from django.apps import apps
 from django.contrib.sessions.models import Session
-from django.core.cache import cache
 from django.db import connection
 from django.test import override_settings
 from django.urls import reverse
@@ -55,9 +54,6 @@ def every_stored_value() -> str:
 
 class RegistrationTests(HavenTestCase):
     url = reverse("producers:register")
-
-    def setUp(self):
-        cache.clear()  # refused registrations are counted per address in the cache
 
     def register(self, **changes):
         return self.client.post(self.url, registration(**changes))
