@@ -5,13 +5,13 @@ synthetic population (nobody in it is real): a few thousand members with claims,
 in the message center (encrypted as always), care assignments, and 2,000 practitioners copied
 from the demo's under synthetic names.
 Then serves Haven with gunicorn (2 workers x 4 threads on this 2-core machine) and runs locust
-headless twice with the same users (bench/locustfile.py): first as Haven always runs, then on
-a copy of the same database with Haven's privacy machinery off: no audit record
-(HAVEN_AUDIT_ENABLED=False), messages stored and read in plain text (HAVEN_MESSAGE_ENCRYPTION=False,
-the copy's envelopes decrypted beforehand) and no access checks (training, purpose, role, grant:
-this script's own WSGI module opens every field asked for). Production refuses the two settings;
-the third exists only here. Prints throughput and p50/p95/p99 per page and writes
-docs/benchmarks.md (section "load").
+headless four times with the same users (bench/locustfile.py), in the order on, off, off, on:
+"on" as Haven always runs, "off" on a copy of the same database with Haven's privacy machinery
+off: no audit record (HAVEN_AUDIT_ENABLED=False), messages stored and read in plain text
+(HAVEN_MESSAGE_ENCRYPTION=False, the copy's envelopes decrypted beforehand) and no access checks
+(training, purpose, role, grant: this script's own WSGI module opens every field asked for).
+Production refuses the two settings; the third exists only here. Prints throughput and
+p50/p95/p99 per page and writes docs/benchmarks.md (section "load").
 
     .venv/bin/python bench/load.py [--users 50] [--spawn-rate 10] [--run-time 60s]
         [--members 3000] [--postgres-url postgres://postgres@127.0.0.1:5432] [--no-doc]
@@ -45,6 +45,7 @@ from benchdoc import ROOT, haven_with_demo, machine, write_section  # noqa: E402
 TARGET_P95_MS = 200
 DATABASE = "haven_bench_load"
 PLAIN_DATABASE = "haven_bench_load_plain"
+ORDER = (True, False, False, True)  # machinery on, off, off, on
 PORT = 8765
 BIN = Path(sys.executable).parent
 MEMBER_ACCOUNTS = 60
@@ -341,6 +342,11 @@ def serve(env: dict[str, str], machinery: bool, database_url: str) -> subprocess
             "4",
             "--worker-class",
             "gthread",
+            # Longer than a user's longest wait (3 s), as a TLS terminator in front holds its
+            # clients' connections: with gunicorn's 2 s a connection is closed while the client
+            # sends its next request on it, and locust counts a connection reset.
+            "--keep-alive",
+            "5",
             "--log-level",
             "warning",
         ],
@@ -434,6 +440,34 @@ def ratio_of(on: dict, off: dict) -> float:
     return on.get("p50", 0) / off["p50"] if off.get("p50") else 0.0
 
 
+def combined(results: list[dict[str, dict]]) -> dict[str, dict]:
+    """The runs of one mode as one: requests and failures added, rates and percentiles averaged
+    (locust reports each run's percentiles, not the times behind them)."""
+    names = {name for result in results for name in result}
+    merged = {}
+    for name in names:
+        rows = [result[name] for result in results if name in result]
+        merged[name] = {
+            key: sum(row[key] for row in rows)
+            if key in ("requests", "failures")
+            else sum(row[key] for row in rows) / len(rows)
+            for key in rows[0]
+        }
+    return merged
+
+
+def private_pages(on: dict, off: dict) -> list[str]:
+    """The pages that read members' data (not sign-in or the public API), measured in both."""
+    return [name for name in PAGES[:8] if name in on and name in off]
+
+
+def private_ratio(on: dict, off: dict) -> float:
+    """Mean p50 on the pages that read members' data, machinery on against off."""
+    pages = private_pages(on, off)
+    mean_off = sum(off[name]["p50"] for name in pages) / len(pages)
+    return sum(on[name]["p50"] for name in pages) / len(pages) / mean_off if mean_off else 0.0
+
+
 def table(on: dict[str, dict], off: dict[str, dict]) -> list[str]:
     lines = [
         "| page | requests | failures | req/s | p50 ms | p95 ms | p99 ms "
@@ -495,9 +529,11 @@ def main() -> int:
     sizes["decrypted"] = decrypt_copy(args, env)
     print(f"prepared in {time.perf_counter() - started:.0f} s: {sizes}")
 
-    runs = {}
-    loads = {}
-    for machinery in (True, False):
+    # Four runs in the order on, off, off, on, so that the machine's drift over the benchmark
+    # (other work starting or stopping, caches warming) weighs on both modes alike.
+    runs: dict[str, list[dict]] = {"on": [], "off": []}
+    loads = []
+    for number, machinery in enumerate(ORDER, 1):
         label = "on" if machinery else "off"
         database = DATABASE if machinery else PLAIN_DATABASE
         if args.redis_url:
@@ -506,19 +542,28 @@ def main() -> int:
             redis.Redis.from_url(args.redis_url).flushdb()  # our own database number only
         server = serve(env, machinery, f"{args.postgres_url.rstrip('/')}/{database}")
         try:
-            loads[f"{label}-before"] = os.getloadavg()
+            before = os.getloadavg()
             events_before = audit_events(args, database)
-            runs[label] = locust(args, env, accounts_file, workdir / f"machinery-{label}")
-            loads[label] = os.getloadavg()
-            runs[label]["_audit_events"] = audit_events(args, database) - events_before
+            result = locust(args, env, accounts_file, workdir / f"run-{number}-{label}")
+            loads.append((label, before, os.getloadavg()))
+            result["_audit_events"] = audit_events(args, database) - events_before
+            result["_errors"] = [f"run {number} ({label}): {error}" for error in result["_errors"]]
+            runs[label].append(result)
         finally:
             stop(server)
-    on, off = runs["on"], runs["off"]
-    events_on, events_off = on.pop("_audit_events"), off.pop("_audit_events")
-    warm_on = on.pop("_warmup")
-    off.pop("_warmup")
-    errors = [f"machinery on: {e}" for e in on.pop("_errors")]
-    errors += [f"machinery off: {e}" for e in off.pop("_errors")]
+    # The ratio of each pair of neighbouring runs (1 with 2, 4 with 3), to show how much the
+    # pair-to-pair figure moves.
+    pair_ratios = [
+        private_ratio(runs["on"][0], runs["off"][0]),
+        private_ratio(runs["on"][1], runs["off"][1]),
+    ]
+    events_on = sum(run.pop("_audit_events") for run in runs["on"])
+    events_off = sum(run.pop("_audit_events") for run in runs["off"])
+    warm_on = runs["on"][0].pop("_warmup")
+    errors = [error for run in runs["on"] + runs["off"] for error in run.pop("_errors")]
+    for run in runs["on"] + runs["off"]:
+        run.pop("_warmup", None)
+    on, off = combined(runs["on"]), combined(runs["off"])
 
     for line in table(on, off):
         print(line)
@@ -539,8 +584,7 @@ def main() -> int:
     record_on = on.get("member record (staff, audited)", {})
     record_off = off.get("member record (staff, audited)", {})
     ratio = ratio_of(record_on, record_off)
-    # The pages that read members' data (not sign-in or the public API).
-    private = [name for name in PAGES[:8] if name in on and name in off]
+    private = private_pages(on, off)
     mean_on = sum(on[name]["p50"] for name in private) / len(private)
     mean_off = sum(off[name]["p50"] for name in private) / len(private)
     overall = mean_on / mean_off if mean_off else 0.0
@@ -554,7 +598,7 @@ def main() -> int:
         f"p95 {total_on['p95']:.0f} ms overall, worst page {worst:.0f} ms: target {met}; "
         f"pages with members' data p50 on/off {overall:.2f} (staff record {ratio:.2f}; "
         f"public API, no member data, {control_ratio:.2f}); "
-        f"audit events {events_on} / {events_off}"
+        f"audit events {events_on} / {events_off}; pairs {pair_ratios[0]:.2f}, {pair_ratios[1]:.2f}"
     )
     if args.no_doc:
         return 0
@@ -562,21 +606,26 @@ def main() -> int:
         "## Load: members, staff and API clients (locust against gunicorn and PostgreSQL)",
         "",
         f"Run on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {machine()}; "
-        "load average (1, 5, 15 min) before and after the audited run "
-        f"{', '.join(f'{x:.2f}' for x in loads['on-before'])} / "
-        f"{', '.join(f'{x:.2f}' for x in loads['on'])}, the second "
-        f"{', '.join(f'{x:.2f}' for x in loads['off-before'])} / "
-        f"{', '.join(f'{x:.2f}' for x in loads['off'])}. The machine is shared: other work "
+        "load average (1, 5, 15 min) before / after each run: "
+        + "; ".join(
+            f"{number} ({label}) {', '.join(f'{x:.2f}' for x in before)} / "
+            f"{', '.join(f'{x:.2f}' for x in after)}"
+            for number, (label, before, after) in enumerate(loads, 1)
+        )
+        + ". The machine is shared: other work "
         "ran beside it, and locust itself shares the 2 cores with gunicorn and PostgreSQL.",
         "",
         f"`bench/load.py`: a fresh PostgreSQL database with `haven demo` and {sizes['members']} "
         f"members, {sizes['claims']} claims, {sizes['conversations']} encrypted conversations "
         f"({sizes['decrypted']} envelopes opened in the baseline's copy), "
         f"{sizes['practitioners']} practitioners (all synthetic); gunicorn 2 workers x 4 threads "
-        "(gthread) on 127.0.0.1; locust in the same machine, "
+        "(gthread, keep-alive 5 s) on 127.0.0.1; locust in the same machine, "
         f"`-u {args.users} -r {args.spawn_rate} --run-time {args.warmup + args.run_time}s`, "
         f"the figures below over the last {args.run_time} s: the first {args.warmup} s, while "
-        "users start and sign in, are measured apart (below the table). Each user waits "
+        "users start and sign in, are measured apart (below the table). Four runs, in the "
+        "order machinery on, off, off, on, so that drift over the benchmark weighs on both "
+        "alike; each mode's figures below join its two runs (requests added, rates and "
+        "percentiles the mean of the two runs', as locust reports them per run). Each user waits "
         "1 to 3 s between requests: 7 members to 2 staff (care team, signed in with a TOTP code "
         "computed from their device) to 1 public API client. Settings: HAVEN_ENV=local with "
         "DEBUG=0, HAVEN_HTTPS=0 (no TLS terminator here), configured SECRET_KEY, HAVEN_LOOKUP_KEY "
@@ -605,7 +654,7 @@ def main() -> int:
         "sign-in bursts, not steady traffic, are what this machine handles worst.",
         "",
         'Privacy machinery against the same pages without it (the "off" columns): the second '
-        "run serves a copy of the same database, taken before the first run, with the audit "
+        "and third runs serve a copy of the same database, taken before the first run, with the audit "
         "record off (HAVEN_AUDIT_ENABLED=False: no flags, chain lock, hash or insert), the "
         "messages' envelopes opened and stored in plain text (HAVEN_MESSAGE_ENCRYPTION=False: "
         "no key unwrapping or AES-GCM), and no access decision (the benchmark's own WSGI module "
@@ -617,12 +666,13 @@ def main() -> int:
         f"staff record page alone: p50 {record_on.get('p50', 0):.0f} ms on, "
         f"{record_off.get('p50', 0):.0f} ms off (ratio {ratio:.2f}); p95 "
         f"{record_on.get('p95', 0):.0f} / {record_off.get('p95', 0):.0f} ms. For comparison, the "
-        f"public API pages, which read no member's data and run none of the machinery, differ "
-        f"by {control_ratio:.2f} between the runs ({control_on:.0f} / {control_off:.0f} ms): "
-        "that much of the ratio is the runs' own difference, not the machinery. Audit events written "
-        f"during the runs (warm-up included): {events_on} on, {events_off} off. The two runs are "
-        "one after the other, not interleaved, so the shared machine's noise can differ "
-        "between them.",
+        f"public API pages, which read no member's data and run none of the machinery "
+        f"themselves, differ by {control_ratio:.2f} ({control_on:.0f} / {control_off:.0f} ms): "
+        "on two shared cores they wait behind the work of the pages served beside them, the "
+        "machinery's included, and the runs' own noise is in that figure too. Audit events written "
+        f"during the runs (warm-up included): {events_on} on, {events_off} off. The same ratio "
+        f"from each pair of neighbouring runs alone: {pair_ratios[0]:.2f} (runs 1 and 2) and "
+        f"{pair_ratios[1]:.2f} (runs 4 and 3): how far one pair of runs can move it.",
     ]
     write_section("load", lines)
     return 0
