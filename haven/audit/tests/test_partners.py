@@ -90,31 +90,16 @@ class PartnerAccessTests(HavenTestCase):
             (event.actor, event.purpose, event.record_id),
             (self.provider, Purpose.TREATMENT, str(appointment.pk)),
         )
-        # Dr Costa's account has no appointment with Alice; nor does Dr Kim's for another record.
-        with self.assertRaises(access.NotAuthorised):
-            self.read(
-                care.drcosta,
-                self.alice_member,
-                Purpose.TREATMENT,
-                Resource.APPOINTMENTS,
-                record_id=appointment.pk,
-            )
-        with self.assertRaises(access.NotAuthorised):
-            self.read(
-                self.provider,
-                self.bruno_member,
-                Purpose.TREATMENT,
-                Resource.APPOINTMENTS,
-                record_id=appointment.pk,
-            )
-        with self.assertRaises(access.NotPermitted):
-            self.read(
-                self.provider,
-                self.alice_member,
-                Purpose.TREATMENT,
-                Resource.CLAIMS,
-                record_id=appointment.pk,
-            )
+        # Dr Costa's account has no appointment with Alice; nor does Dr Kim's for another record;
+        # and an appointment opens no claims.
+        refusals = [
+            (care.drcosta, self.alice_member, Resource.APPOINTMENTS, access.NotAuthorised),
+            (self.provider, self.bruno_member, Resource.APPOINTMENTS, access.NotAuthorised),
+            (self.provider, self.alice_member, Resource.CLAIMS, access.NotPermitted),
+        ]
+        for actor, member, resource, refusal in refusals:
+            with self.subTest(actor=actor.username, resource=resource), self.assertRaises(refusal):
+                self.read(actor, member, Purpose.TREATMENT, resource, record_id=appointment.pk)
 
     def test_no_background_task_may_state_a_partners_purpose(self):
         for purpose in (Purpose.PRODUCER, Purpose.PLAN_SPONSOR):
